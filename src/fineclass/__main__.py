@@ -1,0 +1,3 @@
+from fineclass.cli import main
+
+main()

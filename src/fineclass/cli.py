@@ -1,0 +1,242 @@
+"""The `fineclass` command: one thin function per command."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from fineclass.errors import FineclassError
+
+app = typer.Typer(
+    help="Fine-tune BERT-family encoders into text classifiers, evaluate them, and predict.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def user_errors(command):
+    """A FineclassError is the user's: print one line and exit 2. Anything else is our bug and keeps its traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        setup_logging()
+        try:
+            return command(*args, **kwargs)
+        except FineclassError as err:
+            print(f"error: {err}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def setup_logging() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not logging.getLogger("fineclass").handlers:
+        handler = RichHandler(console=err_console, show_time=False, show_path=False)
+        logging.getLogger("fineclass").addHandler(handler)
+        logging.getLogger("fineclass").setLevel(logging.INFO)
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    import datasets
+
+    datasets.disable_progress_bars()
+
+
+def default_output_dir(data: str) -> str:
+    stem = Path(data.rstrip("/").split("?")[0]).stem.replace(":", "-") or "run"
+    return str(Path("runs") / stem)
+
+
+@app.command()
+@user_errors
+def train(
+    data: Annotated[str, typer.Argument(help="CSV/TSV/JSON/JSONL/Parquet file, a directory with train/validation/test files, an http(s) URL, or hf:NAME[:CONFIG].")],
+    output_dir: Annotated[Optional[str], typer.Option("--output-dir", "-o", help="Run directory [default: runs/<data name>].")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Hub name or local model directory [default: bundled all-MiniLM-L6-v2].")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="YAML file of options; flags override it.")] = None,
+    text_column: Annotated[Optional[str], typer.Option(help="Text column [default: detected].")] = None,
+    label_column: Annotated[Optional[str], typer.Option(help="Label column [default: detected].")] = None,
+    label_names: Annotated[Optional[str], typer.Option(help="File with one label name per line (line i names id i).")] = None,
+    multi_label: Annotated[Optional[bool], typer.Option("--multi-label/--single-label", help="Override multi-label detection.")] = None,
+    split: Annotated[Optional[str], typer.Option(help="train,test,validation fractions for one-file data [default: 0.7,0.2,0.1].")] = None,
+    epochs: Annotated[Optional[float], typer.Option(help="Training epochs [default: 3].")] = None,
+    learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", "--lr", help="Peak learning rate [default: 1e-4].")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Training batch size [default: 32].")] = None,
+    eval_batch_size: Annotated[Optional[int], typer.Option(help="Evaluation batch size [default: 128].")] = None,
+    warmup_ratio: Annotated[Optional[float], typer.Option(help="Share of steps for learning-rate warm-up [default: 0.1].")] = None,
+    weight_decay: Annotated[Optional[float], typer.Option(help="AdamW weight decay [default: 0.01].")] = None,
+    max_length: Annotated[Optional[int], typer.Option(help="Truncate texts to this many tokens [default: the model's limit].")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed [default: 42].")] = None,
+    metric: Annotated[Optional[str], typer.Option(help="Validation metric that picks the best epoch [default: f1_macro, or f1_micro for multi-label].")] = None,
+    early_stopping: Annotated[Optional[int], typer.Option(help="Stop after N epochs without improvement; 0 is off [default: 0].")] = None,
+    max_train_samples: Annotated[Optional[int], typer.Option(help="Train on at most N rows, for quick runs.")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="Multi-label decision threshold [default: 0.5].")] = None,
+    precision: Annotated[Optional[str], typer.Option(help="fp32, bf16 or auto [default: fp32].")] = None,
+    keep_checkpoints: Annotated[Optional[bool], typer.Option("--keep-checkpoints", help="Keep epoch checkpoints after training.")] = None,
+    overwrite: Annotated[Optional[bool], typer.Option("--overwrite", help="Replace an earlier run in --output-dir.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Fine-tune a model on labeled text and write a run directory."""
+    from fineclass.config import build_config, load_config_file
+
+    file_values = load_config_file(config) if config else {}
+    flags = {k: v for k, v in locals().items() if k not in ("config", "quiet", "file_values", "build_config", "load_config_file")}
+    if flags.get("output_dir") is None and not file_values.get("output_dir"):
+        flags["output_dir"] = default_output_dir(data)
+    run_config = build_config(file_values, flags)
+
+    from fineclass.training.train import run_training
+
+    result = run_training(run_config, show_progress=not quiet)
+    print_train_summary(result)
+
+
+def print_train_summary(result) -> None:
+    metrics = result.metrics
+    train_info = metrics["train"]
+    console.print(
+        f"[bold green]trained[/] in {train_info['seconds']:.0f} s "
+        f"({train_info.get('samples_per_second', 0):.1f} samples/s, {train_info['precision']}); "
+        f"best epoch by {metrics['selection_metric']}: {train_info['best_metric']}"
+    )
+    if "test" in metrics:
+        print_metrics_table(metrics["test"], f"test ({metrics['test']['rows']} rows)")
+    console.print(f"model: {result.model_dir}   metrics: {result.output_dir / 'metrics.json'}")
+
+
+def print_metrics_table(metrics: dict, title: str) -> None:
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "f1_samples", "exact_match"):
+        if key in metrics:
+            table.add_row(key, f"{metrics[key]:.4f}")
+    console.print(table)
+    per_class = metrics.get("per_class")
+    if per_class:
+        detail = Table(title="per class")
+        for column in ("label", "precision", "recall", "f1", "support"):
+            detail.add_column(column, justify="left" if column == "label" else "right")
+        for name, row in per_class.items():
+            detail.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
+        console.print(detail)
+
+
+@app.command()
+@user_errors
+def evaluate(
+    model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
+    data: Annotated[Optional[str], typer.Argument(help="Labeled data [default: the run's own saved split].")] = None,
+    split: Annotated[str, typer.Option(help="Which split to evaluate.")] = "test",
+    text_column: Annotated[Optional[str], typer.Option(help="Text column of DATA [default: detected].")] = None,
+    label_column: Annotated[Optional[str], typer.Option(help="Label column of DATA [default: detected].")] = None,
+    label_names: Annotated[Optional[str], typer.Option(help="Label names file for integer labels in DATA.")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold [default: the model's].")] = None,
+    batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 128,
+    output: Annotated[Optional[Path], typer.Option(help="Also write the metrics to this JSON file.")] = None,
+) -> None:
+    """Compute metrics for a model on its run's test split or on any labeled data."""
+    from fineclass.evaluation.evaluate import evaluate_frame, load_eval_frame
+    from fineclass.inference.predictor import Predictor
+    from fineclass.rundir import resolve_model_dir, write_json_atomic
+
+    if threshold is not None and not 0 < threshold < 1:
+        raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
+    resolved = resolve_model_dir(model_dir)
+    frame = load_eval_frame(resolved, data, split, text_column, label_column, label_names)
+    predictor = Predictor.from_dir(resolved, batch_size=batch_size)
+    result = evaluate_frame(predictor, frame, split, threshold)
+    print_metrics_table(result.metrics, f"{split} ({result.rows} rows)")
+    if output:
+        write_json_atomic(output, {"split": split, "rows": result.rows, **result.metrics})
+        console.print(f"metrics: {output}")
+
+
+@app.command()
+@user_errors
+def predict(
+    model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
+    texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to classify.")] = None,
+    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="File of texts (CSV, TSV, JSON, JSONL, Parquet).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write predictions here (.csv, .tsv or .jsonl).")] = None,
+    text_column: Annotated[Optional[str], typer.Option(help="Text column of --input [default: detected].")] = None,
+    top_k: Annotated[int, typer.Option(help="Also return the k most likely labels.")] = 1,
+    threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold [default: the model's].")] = None,
+    batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 64,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --output file.")] = False,
+) -> None:
+    """Classify texts given on the command line or in a file."""
+    from fineclass.inference.predictor import Predictor
+
+    if not texts and input is None:
+        raise FineclassError("give texts to classify, or --input FILE")
+    if input is not None and output is None:
+        raise FineclassError("--input needs --output FILE (.csv, .tsv or .jsonl) for the predictions")
+    if output is not None and output.exists() and not overwrite:
+        raise FineclassError(f"{output} already exists; pass --overwrite to replace it, or choose another --output")
+    if input is not None and not input.is_file():
+        raise FineclassError(f"input file not found: {input}")
+    if top_k < 1:
+        raise FineclassError(f"--top-k must be >= 1, got {top_k}")
+    if threshold is not None and not 0 < threshold < 1:
+        raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
+    predictor = Predictor.from_dir(model_dir, batch_size=batch_size)
+    if texts:
+        print_predictions(predictor.predict(list(texts), top_k=top_k, threshold=threshold), as_json)
+    if input is not None:
+        predict_input_file(predictor, input, output, text_column, top_k, threshold)
+
+
+def predict_input_file(predictor, source: Path, target: Path, text_column, top_k, threshold) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from fineclass.inference.files import predict_file
+
+    with Progress(TextColumn("[bold]predicting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console) as progress:
+        task = progress.add_task("predict", total=None)
+        rows = predict_file(predictor, source, target, text_column, top_k, threshold,
+                            on_rows=lambda n: progress.advance(task, n))
+    console.print(f"wrote {rows} predictions to {target}")
+
+
+def print_predictions(predictions, as_json: bool) -> None:
+    if as_json:
+        for p in predictions:
+            print(json.dumps(p.to_dict(), ensure_ascii=False))
+        return
+    table = Table()
+    table.add_column("text", overflow="fold")
+    table.add_column("label(s)")
+    table.add_column("score", justify="right")
+    table.add_column("top k")
+    for p in predictions:
+        table.add_row(p.text, ", ".join(p.labels) or "-", ", ".join(f"{s:.3f}" for s in p.scores) or "-",
+                      ", ".join(f"{n} {s:.3f}" for n, s in p.top_k))
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

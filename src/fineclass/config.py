@@ -1,0 +1,157 @@
+"""The run's settings: typed, validated in one place, and saved with every run."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fineclass.errors import ConfigError
+
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@dataclass
+class DataConfig:
+    """Where the labeled text comes from, and how to read it."""
+
+    data: str = ""
+    """A file, a directory with train/validation/test files, an http(s) URL, or hf:NAME[:CONFIG]."""
+    text_column: str | None = None
+    """Column that holds the text; detected when not given."""
+    label_column: str | None = None
+    """Column that holds the label(s); detected when not given."""
+    label_names: str | None = None
+    """A file with one label name per line, line i naming label index i."""
+    multi_label: bool | None = None
+    """Force multi-label (True) or single-label (False); detected from the labels when None."""
+    split: tuple[float, float, float] = (0.7, 0.2, 0.1)
+    """Train, test and validation fractions for data that comes as one file."""
+    max_train_samples: int | None = None
+    """Use at most this many training rows (a seeded random sample), for quick runs."""
+
+
+@dataclass
+class TrainConfig(DataConfig):
+    """Everything `fineclass train` needs. YAML `--config` keys use these field names."""
+
+    output_dir: str = ""
+    """The run directory: model/, metrics.json, config.yaml, splits.json and data/ go here."""
+    model: str = DEFAULT_MODEL
+    """A hub name or local model directory; the default is the bundled all-MiniLM-L6-v2."""
+    epochs: float = 3.0
+    """Passes over the training data."""
+    learning_rate: float = 1e-4
+    """Peak AdamW learning rate, reached after warm-up and then decayed linearly."""
+    batch_size: int = 32
+    """Training texts per step."""
+    eval_batch_size: int = 128
+    """Texts per forward pass during evaluation and prediction."""
+    warmup_ratio: float = 0.1
+    """Share of the training steps spent warming the learning rate up from zero."""
+    weight_decay: float = 0.01
+    """AdamW weight decay."""
+    max_length: int | None = None
+    """Truncate texts to this many tokens; the model's own limit when None."""
+    seed: int = 42
+    """Seed for the split, the head's initialisation and the data order."""
+    metric: str | None = None
+    """Validation metric that picks the best epoch: f1_macro (multi-class) or f1_micro (multi-label) by default."""
+    early_stopping: int = 0
+    """Stop after this many epochs without improvement of `metric`; 0 turns early stopping off."""
+    threshold: float = 0.5
+    """Multi-label decision threshold on each label's probability."""
+    precision: str = "fp32"
+    """Training arithmetic: fp32, bf16 (autocast, CPUs with native bf16), or auto."""
+    keep_checkpoints: bool = False
+    """Keep the per-epoch checkpoints (with optimizer state) after a successful run; they are removed by default."""
+    overwrite: bool = False
+    """Replace the outputs of an earlier run in output_dir."""
+
+    def to_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["split"] = list(self.split)
+        return values
+
+
+FIELD_NAMES = {f.name for f in fields(TrainConfig)}
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config into a dict of `TrainConfig` fields (dashes in keys become underscores)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {str(err).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of option: value, not {type(raw).__name__}")
+    values = {str(k).replace("-", "_"): v for k, v in raw.items()}
+    unknown = sorted(set(values) - FIELD_NAMES)
+    if unknown:
+        raise ConfigError(
+            f"config file {path} has unknown keys {unknown}; known keys are {sorted(FIELD_NAMES)}"
+        )
+    return values
+
+
+def parse_split(text: str | list | tuple) -> tuple[float, float, float]:
+    """'0.7,0.2,0.1' (train, test, validation) to a tuple, checking that it sums to 1."""
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    try:
+        values = tuple(float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise ConfigError(f"--split {text!r} must be three numbers like 0.7,0.2,0.1 (train,test,validation)") from None
+    if len(values) != 3 or any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6 or values[0] == 0:
+        raise ConfigError(
+            f"--split {text!r} must be three non-negative fractions train,test,validation that sum to 1, "
+            "with a non-zero train share, like 0.7,0.2,0.1"
+        )
+    return values  # type: ignore[return-value]
+
+
+def build_config(file_values: dict[str, Any], flag_values: dict[str, Any]) -> TrainConfig:
+    """Defaults, then the YAML file, then flags that were given (None means not given)."""
+    merged = {**file_values, **{k: v for k, v in flag_values.items() if v is not None}}
+    if "split" in merged:
+        merged["split"] = parse_split(merged["split"])
+    config = TrainConfig(**merged)
+    validate_config(config)
+    return config
+
+
+def validate_config(config: TrainConfig) -> None:
+    """Gather every problem with the settings and report them together."""
+    problems = []
+    if not config.data:
+        problems.append("DATA is required")
+    if not config.output_dir:
+        problems.append("--output-dir is required")
+    checks = [
+        (config.epochs > 0, f"--epochs must be > 0, got {config.epochs}"),
+        (config.learning_rate > 0, f"--learning-rate must be > 0, got {config.learning_rate}"),
+        (config.batch_size >= 1, f"--batch-size must be >= 1, got {config.batch_size}"),
+        (config.eval_batch_size >= 1, f"--eval-batch-size must be >= 1, got {config.eval_batch_size}"),
+        (0 <= config.warmup_ratio < 1, f"--warmup-ratio must be in [0, 1), got {config.warmup_ratio}"),
+        (config.max_length is None or config.max_length >= 2, f"--max-length must be >= 2, got {config.max_length}"),
+        (0 < config.threshold < 1, f"--threshold must be between 0 and 1, got {config.threshold}"),
+        (config.early_stopping >= 0, f"--early-stopping must be >= 0, got {config.early_stopping}"),
+        (config.precision in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}"),
+        (
+            config.max_train_samples is None or config.max_train_samples >= 1,
+            f"--max-train-samples must be >= 1, got {config.max_train_samples}",
+        ),
+    ]
+    problems += [message for ok, message in checks if not ok]
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def save_config(config: TrainConfig, path: Path) -> None:
+    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Metrics for a trained model on labeled data."""

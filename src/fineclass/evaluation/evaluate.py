@@ -1,0 +1,80 @@
+"""Evaluate a model directory on its run's test split, or on any labeled data."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fineclass.data.load import load_raw_data
+from fineclass.data.prepare import prepare_task
+from fineclass.errors import DataError
+from fineclass.inference.predictor import Predictor
+from fineclass.labels import LabelSpace
+from fineclass.rundir import DATA, run_dir_of
+from fineclass.training.metrics import compute_metrics, sigmoid, softmax
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalResult:
+    """Metrics of one model on one labeled split, with the probabilities behind them."""
+
+    split: str
+    rows: int
+    metrics: dict
+    probs: np.ndarray
+    y_true: np.ndarray
+
+
+def evaluate_frame(predictor: Predictor, frame: pd.DataFrame, split: str = "test", threshold: float | None = None) -> EvalResult:
+    """Predict every text of `frame` and score it against its labels."""
+    label_space = predictor.label_space
+    y_true = encode_for_model(frame, label_space, split)
+    logits = predictor.predict_logits(list(frame["text"]))
+    thresholds = predictor.thresholds if threshold is None else threshold
+    metrics = compute_metrics(label_space, logits, y_true, thresholds)
+    probs = sigmoid(logits) if label_space.multi_label else softmax(logits)
+    return EvalResult(split=split, rows=len(frame), metrics=metrics, probs=probs, y_true=y_true)
+
+
+def encode_for_model(frame: pd.DataFrame, label_space: LabelSpace, split: str) -> np.ndarray:
+    """Labels to the model's ids; a label the model was never trained on is the user's error."""
+    known = set(label_space.names)
+    for row, labels in zip(frame.get("row", range(len(frame))), frame["labels"]):
+        unknown = [name for name in labels if name not in known]
+        if unknown:
+            raise DataError(
+                f"{split} row {row}: label {unknown[0]!r} was never seen in training; "
+                f"the model knows {', '.join(label_space.names[:30])}"
+            )
+        if not label_space.multi_label and len(labels) != 1:
+            raise DataError(f"{split} row {row}: has labels {labels}, but the model is single-label")
+    if label_space.multi_label:
+        return label_space.encode(list(frame["labels"]))
+    return label_space.encode([labels[0] for labels in frame["labels"]])
+
+
+def load_eval_frame(model_dir: Path, data: str | None, split: str, text_column=None, label_column=None, label_names=None) -> pd.DataFrame:
+    """The run's saved split when DATA is not given; otherwise DATA read exactly as `train` reads it."""
+    if data is None:
+        run_dir = run_dir_of(model_dir)
+        if run_dir is None:
+            raise DataError(f"{model_dir} is not inside a fineclass run directory; give DATA to evaluate on")
+        path = run_dir / DATA / f"{split}.jsonl"
+        if not path.is_file():
+            saved = sorted(p.stem for p in (run_dir / DATA).glob("*.jsonl"))
+            raise DataError(f"the run in {run_dir} has no {split!r} split; it has {saved}")
+        return pd.read_json(path, lines=True, dtype=False)
+    raw = load_raw_data(data)
+    task = prepare_task(raw, text_column, label_column, label_names, for_training=False)
+    if split in task.frames:
+        return task.frames[split]
+    if "all" in task.frames:
+        logger.info("%s is one file: evaluating all %d rows", data, len(task.frames["all"]))
+        return task.frames["all"]
+    raise DataError(f"{data} has no {split!r} split; it has {sorted(task.frames)}")

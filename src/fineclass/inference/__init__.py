@@ -1,0 +1,1 @@
+"""Prediction from a trained model directory."""

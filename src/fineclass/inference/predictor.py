@@ -1,0 +1,115 @@
+"""Predictor: fast, order-preserving batch prediction, the one path every command shares."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fineclass.labels import LabelSpace
+from fineclass.modeling import load_classifier, model_max_length
+from fineclass.rundir import THRESHOLDS, resolve_model_dir
+from fineclass.training.metrics import sigmoid, softmax
+
+
+@dataclass
+class Prediction:
+    """One text's result: the chosen label(s) with scores, and the top-k labels."""
+
+    text: str
+    labels: list[str]
+    scores: list[float]
+    top_k: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str | None:
+        return self.labels[0] if self.labels else None
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "labels": self.labels,
+            "scores": [round(s, 6) for s in self.scores],
+            "top_k": [{"label": n, "score": round(s, 6)} for n, s in self.top_k],
+        }
+
+
+class Predictor:
+    """Classify texts with a fine-tuned model.
+
+    Texts are sorted by token count so each batch pads only to its own longest text,
+    run under `torch.inference_mode`, and returned in the order they came in.
+    """
+
+    def __init__(self, model, tokenizer, batch_size: int = 64, max_length: int | None = None, thresholds=None):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.max_length = model_max_length(tokenizer, model.config, max_length)
+        self.label_space = LabelSpace.from_model_config(model.config)
+        self.thresholds = np.full(self.label_space.num_labels, 0.5) if thresholds is None else np.asarray(thresholds)
+
+    @classmethod
+    def from_dir(cls, path: str | Path, **kwargs) -> Predictor:
+        """Load from a run directory or a model directory; thresholds.json applies when present."""
+        model_dir = resolve_model_dir(path)
+        model, tokenizer = load_classifier(model_dir)
+        if "thresholds" not in kwargs:
+            kwargs["thresholds"] = read_thresholds(model_dir, LabelSpace.from_model_config(model.config))
+        return cls(model, tokenizer, **kwargs)
+
+    def predict_logits(self, texts: list[str]) -> np.ndarray:
+        """Raw logits, one row per text, in input order."""
+        if not texts:
+            return np.zeros((0, self.label_space.num_labels), dtype=np.float32)
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
+        order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
+        keys = [k for k in self.tokenizer.model_input_names if k in encoded]
+        logits = np.zeros((len(texts), self.label_space.num_labels), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                batch = self.tokenizer.pad(
+                    {k: [encoded[k][i] for i in rows] for k in keys}, return_tensors="pt"
+                )
+                batch = {k: v.to(self.model.device) for k, v in batch.items()}
+                logits[rows] = self.model(**batch).logits.float().cpu().numpy()
+        return logits
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Softmax probabilities (multi-class) or per-label sigmoid probabilities (multi-label)."""
+        logits = self.predict_logits(texts)
+        return sigmoid(logits) if self.label_space.multi_label else softmax(logits)
+
+    def predict(self, texts: list[str], top_k: int = 1, threshold: float | None = None) -> list[Prediction]:
+        """Labels for each text; multi-label keeps every label at or above its threshold."""
+        probs = self.predict_proba(texts)
+        return self.decide(texts, probs, top_k, threshold)
+
+    def decide(self, texts, probs: np.ndarray, top_k: int = 1, threshold: float | None = None) -> list[Prediction]:
+        names = self.label_space.names
+        thresholds = self.thresholds if threshold is None else np.full(len(names), threshold)
+        results = []
+        for text, p in zip(texts, probs):
+            ranked = np.argsort(-p, kind="stable")
+            top = [(names[i], float(p[i])) for i in ranked[:max(top_k, 1)]]
+            if self.label_space.multi_label:
+                chosen = [i for i in ranked if p[i] >= thresholds[i]]
+            else:
+                chosen = [int(ranked[0])]
+            results.append(Prediction(text, [names[i] for i in chosen], [float(p[i]) for i in chosen], top))
+        return results
+
+
+def read_thresholds(model_dir: Path, label_space: LabelSpace) -> np.ndarray | None:
+    """Per-label thresholds from thresholds.json, in label order; None when the file is absent."""
+    path = Path(model_dir) / THRESHOLDS
+    if not path.is_file():
+        return None
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    by_name = payload.get("thresholds", {})
+    default = float(payload.get("default", 0.5))
+    return np.array([float(by_name.get(name, default)) for name in label_space.names])

@@ -1,0 +1,53 @@
+"""The model card (README.md) saved with each fine-tuned model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from fineclass.labels import LabelSpace
+
+HEADLINE_METRICS = ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "exact_match")
+
+
+def write_model_card(model_dir: Path, base_model: str, label_space: LabelSpace, metrics: dict, train: dict) -> None:
+    test = metrics.get("test", {})
+    front = {
+        "library_name": "transformers",
+        "pipeline_tag": "text-classification",
+        "tags": ["fineclass", "text-classification", "multi-label" if label_space.multi_label else "multi-class"],
+        "base_model": base_model,
+    }
+    rows = "\n".join(f"| {name} | {test[name]:.4f} |" for name in HEADLINE_METRICS if name in test)
+    labels = ", ".join(label_space.names)
+    task = "multi-label (sigmoid per label, threshold in thresholds.json)" if label_space.multi_label else "multi-class (softmax)"
+    text = f"""---
+{yaml.safe_dump(front, sort_keys=False).strip()}
+---
+
+# Text classifier fine-tuned with fineclass
+
+- **Base model:** `{base_model}`
+- **Task:** {task}, {label_space.num_labels} labels: {labels}
+- **Training data:** `{metrics.get('data', {}).get('source', '?')}` ({metrics.get('data', {}).get('rows', {})} rows per split)
+- **Training:** {train.get('epochs')} epochs, learning rate {train.get('learning_rate')}, batch size {train.get('batch_size')}, {train.get('seconds', 0):.0f} s
+
+## Test metrics
+
+| metric | value |
+|---|---|
+{rows}
+
+## Use
+
+```python
+from transformers import pipeline
+
+classifier = pipeline("text-classification", model="{model_dir.name}")
+classifier("I am super happy today!")
+```
+
+or `fineclass predict {model_dir.name} "I am super happy today!"`.
+"""
+    (model_dir / "README.md").write_text(text, encoding="utf-8")

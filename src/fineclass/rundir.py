@@ -1,0 +1,82 @@
+"""The run directory layout: the contract between train, evaluate and predict."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from fineclass.errors import ConfigError, ModelError
+
+MODEL = "model"
+METRICS = "metrics.json"
+CONFIG = "config.yaml"
+SPLITS = "splits.json"
+DATA = "data"
+CHECKPOINTS = "checkpoints"
+THRESHOLDS = "thresholds.json"
+RUN_ENTRIES = (MODEL, METRICS, CONFIG, SPLITS, DATA, CHECKPOINTS, "report.html", "plots")
+
+
+def prepare_output_dir(path: Path, overwrite: bool) -> None:
+    """Refuse a non-empty directory unless --overwrite; then remove only what a run writes."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--output-dir {path} is a file; give a directory")
+    if path.is_dir() and any(path.iterdir()):
+        if not overwrite:
+            raise ConfigError(f"output directory {path} is not empty; pass --overwrite to replace it, or choose another --output-dir")
+        foreign = sorted(p.name for p in path.iterdir() if p.name not in RUN_ENTRIES and not p.name.startswith(".fineclass"))
+        if foreign:
+            raise ConfigError(
+                f"output directory {path} holds files fineclass did not write ({', '.join(foreign[:5])}); "
+                "choose another --output-dir so they are not lost"
+            )
+        for entry in RUN_ENTRIES:
+            target = path / entry
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".fineclass-write-test", delete=True)
+        probe.close()
+    except OSError as err:
+        raise ConfigError(f"cannot write to output directory {path}: {err.strerror}") from None
+
+
+def resolve_model_dir(path: str | Path) -> Path:
+    """Accept a run directory (with model/) or a model directory itself."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise ModelError(f"model directory not found: {path}")
+    if (path / MODEL / "config.json").is_file():
+        return path / MODEL
+    if (path / "config.json").is_file():
+        return path
+    raise ModelError(f"{path} is neither a fineclass run directory nor a model directory (no config.json)")
+
+
+def run_dir_of(model_dir: Path) -> Path | None:
+    """The run directory around a model directory, if it is one fineclass wrote."""
+    parent = model_dir.parent
+    return parent if model_dir.name == MODEL and (parent / SPLITS).is_file() else None
+
+
+def write_json_atomic(path: Path, payload) -> None:
+    """Write to a temporary file and rename, so a crash never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def replace_dir_atomic(staging: Path, target: Path) -> None:
+    """Move a fully written staging directory into place."""
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(staging, target)

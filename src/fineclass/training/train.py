@@ -1,0 +1,176 @@
+"""The training recipe: data → split → tokenize → fine-tune → save → test."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import EarlyStoppingCallback
+from transformers.trainer_callback import PrinterCallback
+
+from fineclass.config import TrainConfig, save_config
+from fineclass.data.load import load_raw_data
+from fineclass.data.prepare import TaskData, prepare_task
+from fineclass.data.split import label_shares, sample_rows, split_task
+from fineclass.data.tokenize import encode_frame
+from fineclass.evaluation.evaluate import evaluate_frame
+from fineclass.inference.predictor import Predictor
+from fineclass.labels import LabelSpace
+from fineclass.modelcard import write_model_card
+from fineclass.modeling import build_model, load_tokenizer, model_max_length, resolve_model_path
+from fineclass.rundir import CHECKPOINTS, CONFIG, DATA, METRICS, MODEL, SPLITS, THRESHOLDS, prepare_output_dir, replace_dir_atomic, write_json_atomic
+from fineclass.training.arguments import build_training_arguments, default_metric
+from fineclass.training.callbacks import RichProgressCallback
+from fineclass.training.hardware import measure_matmul_peak, resolve_precision
+from fineclass.training.metrics import trainer_metrics_fn
+from fineclass.training.throughput import throughput_report
+from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
+from transformers import DataCollatorWithPadding
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    output_dir: Path
+    model_dir: Path
+    metrics: dict
+
+
+def load_task(config: TrainConfig) -> tuple[TaskData, dict[str, pd.DataFrame]]:
+    """Read, clean and split the data; every problem surfaces here, before any model loads."""
+    raw = load_raw_data(config.data)
+    task = prepare_task(raw, config.text_column, config.label_column, config.label_names, config.multi_label)
+    frames = split_task(task, config.split, config.seed)
+    frames["train"] = sample_rows(frames["train"], config.max_train_samples, config.seed)
+    return task, frames
+
+
+def run_training(config: TrainConfig, show_progress: bool = True) -> TrainResult:
+    out = Path(config.output_dir)
+    if out.is_dir() and any(out.iterdir()) and not config.overwrite:
+        prepare_output_dir(out, overwrite=False)  # raises the "not empty" error before any slow work
+    task, frames = load_task(config)
+    label_space = task.label_space
+    model_path = resolve_model_path(config.model)
+    tokenizer = load_tokenizer(model_path)
+    prepare_output_dir(out, config.overwrite)
+    model = build_model(model_path, label_space)
+    max_length = model_max_length(tokenizer, model.config, config.max_length)
+    write_run_inputs(out, config, task, frames)
+
+    precision = resolve_precision(config.precision)
+    trainer = build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, show_progress)
+    start = time.perf_counter()
+    trainer.train()
+    train_seconds = time.perf_counter() - start
+
+    model_dir = save_model(out, trainer, tokenizer, label_space, config)
+    predictor = Predictor(trainer.model, tokenizer, config.eval_batch_size, max_length, np.full(label_space.num_labels, config.threshold))
+    metrics = collect_metrics(config, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
+    write_json_atomic(out / METRICS, metrics)
+    write_model_card(model_dir, config.model, label_space, metrics, metrics["train"])
+    if not config.keep_checkpoints:
+        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
+    return TrainResult(output_dir=out, model_dir=model_dir, metrics=metrics)
+
+
+def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dict[str, pd.DataFrame]) -> None:
+    """The resolved config, the split record, and each split's rows, so `evaluate` uses exactly this test set."""
+    save_config(config, out / CONFIG)
+    (out / DATA).mkdir(exist_ok=True)
+    for split, frame in frames.items():
+        frame[["row", "text", "labels"]].to_json(out / DATA / f"{split}.jsonl", orient="records", lines=True, force_ascii=False)
+    record = {
+        "source": config.data,
+        "seed": config.seed,
+        "split": list(config.split),
+        "text_column": task.text_column,
+        "label_column": task.label_column,
+        "rows": {split: [int(r) for r in frame["row"]] for split, frame in frames.items()},
+        "label_shares": label_shares(frames, task.label_space.names),
+    }
+    write_json_atomic(out / SPLITS, record)
+
+
+def build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, show_progress):
+    datasets = {split: encode_frame(frames[split], tokenizer, label_space, max_length) for split in ("train", "validation")}
+    collator_cls = MultiLabelCollator if label_space.multi_label else DataCollatorWithPadding
+    callbacks = [RichProgressCallback(enabled=show_progress)]
+    if config.early_stopping:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping))
+    trainer = FineclassTrainer(
+        model=model,
+        args=build_training_arguments(config, str(out / CHECKPOINTS), label_space, precision),
+        train_dataset=datasets["train"],
+        eval_dataset=datasets["validation"],
+        processing_class=tokenizer,
+        data_collator=collator_cls(tokenizer=tokenizer),
+        compute_metrics=trainer_metrics_fn(label_space, config.threshold),
+        callbacks=callbacks,
+    )
+    trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
+def save_model(out: Path, trainer, tokenizer, label_space: LabelSpace, config: TrainConfig) -> Path:
+    """Write the best model into a staging directory, then move it into place in one rename."""
+    staging = out / ".model.partial"
+    trainer.save_model(str(staging))
+    tokenizer.save_pretrained(str(staging))
+    if label_space.multi_label:
+        thresholds = {"strategy": "fixed", "default": config.threshold,
+                      "thresholds": {name: config.threshold for name in label_space.names}}
+        write_json_atomic(staging / THRESHOLDS, thresholds)
+    for leftover in ("training_args.bin",):
+        if (staging / leftover).exists():
+            (staging / leftover).unlink()
+    replace_dir_atomic(staging, out / MODEL)
+    return out / MODEL
+
+
+def collect_metrics(config, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path) -> dict:
+    label_space = task.label_space
+    metric = config.metric or default_metric(label_space)
+    history = trainer.state.log_history
+    validation = [
+        {"epoch": round(h["epoch"], 2), **{k[5:]: v for k, v in h.items() if k.startswith("eval_")}}
+        for h in history if "eval_loss" in h
+    ]
+    train_loss = [{"step": h["step"], "epoch": round(h["epoch"], 3), "loss": h["loss"]} for h in history if "loss" in h]
+    peak = measure_matmul_peak(torch.bfloat16 if precision == "bf16" else torch.float32)
+    train = {
+        "epochs": config.epochs,
+        "learning_rate": config.learning_rate,
+        "batch_size": config.batch_size,
+        "precision": precision,
+        "threads": torch.get_num_threads(),
+        "max_length": max_length,
+        "steps": trainer.state.global_step,
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "best_metric": {metric: trainer.state.best_metric},
+        **throughput_report(trainer.token_counter, train_seconds, trainer.model, peak),
+        "seconds": round(train_seconds, 2),
+    }
+    metrics = {
+        "task": {"multi_label": label_space.multi_label, "num_labels": label_space.num_labels, "labels": list(label_space.names)},
+        "data": {"source": config.data, "rows": {s: len(f) for s, f in frames.items()}, "dropped": task.dropped},
+        "model": {"base": config.model, "path": model_path, "parameters": sum(p.numel() for p in trainer.model.parameters())},
+        "selection_metric": metric,
+        "train": train,
+        "train_loss": train_loss,
+        "validation": validation,
+    }
+    if "test" in frames:
+        start = time.perf_counter()
+        result = evaluate_frame(predictor, frames["test"], "test")
+        metrics["test"] = {**result.metrics, "rows": result.rows, "seconds": round(time.perf_counter() - start, 2)}
+        if label_space.multi_label:
+            metrics["test"]["threshold"] = config.threshold
+    return metrics
