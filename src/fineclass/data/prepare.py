@@ -60,13 +60,17 @@ def _parse_split(split: str, frame: pd.DataFrame, text_col: str, label_col: str)
     no_label = labels.map(_is_missing)
     keep = ~(no_text | no_label)
     dropped = int((~keep).sum())
+    where = "the data" if split == "all" else f"the {split} split"
+    if not keep.any():
+        raise DataError(
+            f"{where} has no rows with both a text in {text_col!r} and a label in {label_col!r} "
+            f"({int(no_text.sum())} empty texts, {int(no_label.sum())} missing labels); fill them in or pick other columns"
+        )
     if dropped:
         logger.warning(
             "%s: skipped %d of %d rows (%d with empty text, %d with no label)",
-            split, dropped, len(frame), int(no_text.sum()), int(no_label.sum()),
+            where, dropped, len(frame), int(no_text.sum()), int(no_label.sum()),
         )
-    if not keep.any():
-        raise DataError(f"the {split} split has no rows with both a text in {text_col!r} and a label in {label_col!r}")
     kept = frame[keep]
     rows = [_parse_cell(value, split, int(i)) for i, value in zip(kept.index, kept[label_col])]
     clean = pd.DataFrame({"text": kept[text_col].astype(str).to_numpy(), "labels": rows, "row": kept.index.to_numpy()})

@@ -75,6 +75,6 @@ def load_eval_frame(model_dir: Path, data: str | None, split: str, text_column=N
     if split in task.frames:
         return task.frames[split]
     if "all" in task.frames:
-        logger.info("%s is one file: evaluating all %d rows", data, len(task.frames["all"]))
+        logger.debug("%s is one file: evaluating all %d rows", data, len(task.frames["all"]))
         return task.frames["all"]
     raise DataError(f"{data} has no {split!r} split; it has {sorted(task.frames)}")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from transformers import EarlyStoppingCallback
+from transformers import DataCollatorWithPadding, EarlyStoppingCallback, set_seed
 from transformers.trainer_callback import PrinterCallback
 
 from fineclass.config import TrainConfig, save_config
@@ -31,7 +31,6 @@ from fineclass.training.hardware import measure_matmul_peak, resolve_precision
 from fineclass.training.metrics import trainer_metrics_fn
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
-from transformers import DataCollatorWithPadding
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +60,7 @@ def run_training(config: TrainConfig, show_progress: bool = True) -> TrainResult
     model_path = resolve_model_path(config.model)
     tokenizer = load_tokenizer(model_path)
     prepare_output_dir(out, config.overwrite)
+    set_seed(config.seed)  # the new head's initial weights depend on it
     model = build_model(model_path, label_space)
     max_length = model_max_length(tokenizer, model.config, config.max_length)
     write_run_inputs(out, config, task, frames)

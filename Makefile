@@ -1,0 +1,44 @@
+# The README's two commands:
+#   make train   set up .venv and fine-tune the default model on the emotion tweets
+#   make test    set up .venv with the development extras and run the tests
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+EMOTION ?= $(SHARED)/datasets/emotion/emotion.csv
+RUN_DIR ?= runs/emotion
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: setup setup-dev train test test-slow clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first, as the local CPU build: an unpinned torch would pull several GB of CUDA packages.
+$(VENV)/.torch: $(BIN)/python
+	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.torch pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.torch pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+train: setup
+	$(BIN)/fineclass train $(EMOTION) --output-dir $(RUN_DIR) --overwrite
+
+test: setup-dev
+	$(BIN)/python -m pytest
+
+test-slow: setup-dev
+	$(BIN)/python -m pytest -m slow
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,120 @@
+"""The real CLI on a tiny model: train, evaluate and predict, multi-class and multi-label."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import run_cli
+
+FAST = ["--epochs", "20", "--learning-rate", "1e-3", "--batch-size", "8", "--warmup-ratio", "0", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tiny_model_dir, tmp_path_factory):
+    from tests.conftest import make_texts
+
+    tmp = tmp_path_factory.mktemp("run")
+    data = tmp / "toy.csv"
+    make_texts(300).to_csv(data, index=False)
+    out = tmp / "out"
+    result = run_cli("train", data, "--model", tiny_model_dir, "-o", out, *FAST)
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return out, data
+
+
+def test_run_directory_layout(trained_run):
+    out, _ = trained_run
+    for name in ("model/config.json", "model/model.safetensors", "model/README.md", "model/tokenizer.json",
+                 "metrics.json", "config.yaml", "splits.json", "data/test.jsonl"):
+        assert (out / name).is_file(), name
+    assert not (out / "checkpoints").exists()
+    config = json.loads((out / "model/config.json").read_text())
+    assert config["id2label"] == {"0": "joy", "1": "sadness", "2": "anger"}
+    assert config["problem_type"] == "single_label_classification"
+
+
+def test_metrics_json_has_epochs_test_and_throughput(trained_run):
+    metrics = json.loads((trained_run[0] / "metrics.json").read_text())
+    assert [v["epoch"] for v in metrics["validation"]] == list(range(1, 21))
+    assert metrics["test"]["rows"] == 60
+    assert metrics["test"]["accuracy"] > 0.8  # the toy classes are separable by one word
+    assert set(metrics["test"]["per_class"]) == {"joy", "sadness", "anger"}
+    for key in ("samples_per_second", "real_tokens_per_second", "padded_tokens_per_second", "mfu", "seconds"):
+        assert metrics["train"][key] > 0
+
+
+def test_pipeline_loads_the_model_with_label_names(trained_run):
+    from transformers import pipeline
+
+    classifier = pipeline("text-classification", model=str(trained_run[0] / "model"))
+    assert classifier("i feel so furious today")[0]["label"] == "anger"
+
+
+def test_training_changed_the_predictions(trained_run, tiny_model_dir):
+    from fineclass.inference.predictor import Predictor
+    from fineclass.labels import LabelSpace
+    from fineclass.modeling import build_model, load_tokenizer
+
+    texts = ["happy day", "so sad", "furious today", "glad", "gloomy", "mad"]
+    trained = Predictor.from_dir(trained_run[0])
+    untrained = Predictor(build_model(str(tiny_model_dir), trained.label_space), load_tokenizer(str(tiny_model_dir)))
+    assert [p.label for p in trained.predict(texts)] == ["joy", "sadness", "anger"] * 2
+    assert not np.allclose(trained.predict_logits(texts), untrained.predict_logits(texts))
+
+
+def test_evaluate_defaults_to_the_runs_test_split(trained_run, tmp_path):
+    out, _ = trained_run
+    result = run_cli("evaluate", out, "--output", tmp_path / "m.json")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    recorded = json.loads((out / "metrics.json").read_text())["test"]
+    assert metrics["rows"] == 60
+    assert metrics["accuracy"] == pytest.approx(recorded["accuracy"])
+
+
+def test_evaluate_on_new_data(trained_run):
+    out, data = trained_run
+    result = run_cli("evaluate", out / "model", data)
+    assert result.exit_code == 0, result.output
+    assert "300 rows" in result.output
+
+
+def test_predict_texts_and_files(trained_run, tmp_path):
+    out, data = trained_run
+    result = run_cli("predict", out, "so happy today", "--json", "--top-k", "2")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout.strip().splitlines()[0])
+    assert row["labels"] == ["joy"] and len(row["top_k"]) == 2
+    target = tmp_path / "pred.csv"
+    assert run_cli("predict", out, "--input", data, "--output", target).exit_code == 0
+    predictions = pd.read_csv(target)
+    assert len(predictions) == 300 and (predictions["label"] == pd.read_csv(data)["label_name"]).mean() > 0.8
+    again = run_cli("predict", out, "--input", data, "--output", target)
+    assert again.exit_code == 2 and "already exists; pass --overwrite" in again.stderr
+
+
+def test_refuses_to_overwrite_a_run(trained_run, tiny_model_dir):
+    out, data = trained_run
+    result = run_cli("train", data, "--model", tiny_model_dir, "-o", out, "--quiet")
+    assert result.exit_code == 2
+    assert "is not empty; pass --overwrite" in result.stderr
+
+
+def test_multilabel_run(tiny_model_dir, multilabel_dir, tmp_path):
+    out = tmp_path / "ml"
+    result = run_cli("train", multilabel_dir, "--model", tiny_model_dir, "-o", out, *FAST)
+    assert result.exit_code == 0, result.output + str(result.exception)
+    config = json.loads((out / "model/config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification"
+    assert config["label2id"] == {"joy": 0, "sadness": 1, "anger": 2}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["task"]["multi_label"] and metrics["selection_metric"] == "f1_micro"
+    assert metrics["test"]["rows"] == 90 and metrics["test"]["f1_micro"] > 0.6
+    assert json.loads((out / "model/thresholds.json").read_text())["default"] == 0.5
+    predicted = run_cli("predict", out, "i am happy and furious", "--json", "--top-k", "3")
+    assert predicted.exit_code == 0
+    row = json.loads(predicted.stdout.splitlines()[0])
+    assert {entry["label"] for entry in row["top_k"][:2]} == {"joy", "anger"}
+    assert row["labels"] and set(row["labels"]) <= {"joy", "anger"}

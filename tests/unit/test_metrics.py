@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from fineclass.labels import LabelSpace
+from fineclass.training.metrics import compute_metrics, multiclass_metrics, multilabel_metrics
+
+
+def test_multiclass_metrics_on_known_arrays():
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    y_pred = np.array([0, 1, 1, 1, 2, 0])
+    m = multiclass_metrics(y_true, y_pred, ("a", "b", "c"))
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    # per class F1: a: p=1/2 r=1/2 -> .5 ; b: p=2/3 r=1 -> .8 ; c: p=1 r=1/2 -> 2/3
+    assert m["f1_macro"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+    assert m["per_class"]["b"] == {"precision": pytest.approx(2 / 3), "recall": 1.0, "f1": pytest.approx(0.8), "support": 2}
+
+
+def test_multilabel_metrics_on_known_arrays():
+    y_true = np.array([[1, 0], [1, 1], [0, 1]])
+    probs = np.array([[0.9, 0.2], [0.6, 0.4], [0.1, 0.7]])
+    m = multilabel_metrics(y_true, probs, 0.5, ("a", "b"))
+    # predictions: [1,0], [1,0], [0,1]; TP=3, FP=0, FN=1
+    assert m["f1_micro"] == pytest.approx(2 * 3 / (2 * 3 + 1))
+    assert m["exact_match"] == pytest.approx(2 / 3)
+    assert m["per_class"]["b"]["recall"] == pytest.approx(0.5)
+    lower = multilabel_metrics(y_true, probs, np.array([0.5, 0.3]), ("a", "b"))
+    assert lower["exact_match"] == 1.0  # per-label thresholds are applied
+
+
+def test_compute_metrics_uses_argmax_or_sigmoid():
+    single = LabelSpace(("a", "b"), multi_label=False)
+    assert compute_metrics(single, np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 1]))["accuracy"] == 1.0
+    multi = LabelSpace(("a", "b"), multi_label=True)
+    logits = np.array([[3.0, -3.0], [3.0, 3.0]])
+    assert compute_metrics(multi, logits, np.array([[1, 0], [1, 1]]))["exact_match"] == 1.0
+
+
+def test_label_space_encoding():
+    space = LabelSpace(("x", "y", "z"), multi_label=True)
+    assert space.encode([["x", "z"], []]).tolist() == [[1, 0, 1], [0, 0, 0]]
+    assert LabelSpace(("x", "y"), False).encode(["y", "x"]).tolist() == [1, 0]
+    assert space.problem_type == "multi_label_classification"

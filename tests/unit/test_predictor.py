@@ -1,0 +1,34 @@
+import numpy as np
+
+from fineclass.inference.predictor import Predictor
+from fineclass.labels import LabelSpace
+from fineclass.modeling import build_model, load_tokenizer
+
+
+def make_predictor(model_dir, batch_size, multi_label=False):
+    space = LabelSpace(("a", "b", "c"), multi_label)
+    return Predictor(build_model(str(model_dir), space), load_tokenizer(str(model_dir)), batch_size=batch_size)
+
+
+def test_length_sorted_batches_keep_input_order(tiny_model_dir):
+    texts = ["i", "i feel so happy today and the day was very glad", "sad", "am happy", "the day was", "mad mad mad mad"]
+    predictor = make_predictor(tiny_model_dir, batch_size=2)
+    batched = predictor.predict_logits(texts)
+    predictor.batch_size = 1
+    one_by_one = np.vstack([predictor.predict_logits([t]) for t in texts])
+    assert not np.allclose(batched[0], batched[1])  # different texts: a reordering would show
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+
+
+def test_multilabel_decisions_use_thresholds(tiny_model_dir):
+    predictor = make_predictor(tiny_model_dir, batch_size=4, multi_label=True)
+    probs = np.array([[0.9, 0.4, 0.6]])
+    assert predictor.decide(["x"], probs, top_k=2)[0].labels == ["a", "c"]
+    assert predictor.decide(["x"], probs, threshold=0.3)[0].labels == ["a", "c", "b"]
+    predictor.thresholds = np.array([0.95, 0.3, 0.5])
+    decided = predictor.decide(["x"], probs, top_k=2)[0]
+    assert decided.labels == ["c", "b"] and decided.top_k[0][0] == "a"
+
+
+def test_empty_input(tiny_model_dir):
+    assert make_predictor(tiny_model_dir, 4).predict([]) == []
