@@ -7,12 +7,16 @@ from pathlib import Path
 import yaml
 
 from fineclass.labels import LabelSpace
+from fineclass.modeling import BUNDLED_ALIASES
 
 HEADLINE_METRICS = ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "exact_match")
 
 
 def write_model_card(model_dir: Path, base_model: str, label_space: LabelSpace, metrics: dict, train: dict) -> None:
     test = metrics.get("test", {})
+    if base_model.lower() in BUNDLED_ALIASES:
+        base_model = "sentence-transformers/all-MiniLM-L6-v2"
+    rows_text = ", ".join(f"{split} {n}" for split, n in metrics.get("data", {}).get("rows", {}).items())
     front = {
         "library_name": "transformers",
         "pipeline_tag": "text-classification",
@@ -30,7 +34,7 @@ def write_model_card(model_dir: Path, base_model: str, label_space: LabelSpace, 
 
 - **Base model:** `{base_model}`
 - **Task:** {task}, {label_space.num_labels} labels: {labels}
-- **Training data:** `{metrics.get('data', {}).get('source', '?')}` ({metrics.get('data', {}).get('rows', {})} rows per split)
+- **Training data:** `{metrics.get('data', {}).get('source', '?')}` (rows: {rows_text})
 - **Training:** {train.get('epochs')} epochs, learning rate {train.get('learning_rate')}, batch size {train.get('batch_size')}, {train.get('seconds', 0):.0f} s
 
 ## Test metrics

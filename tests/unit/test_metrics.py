@@ -40,3 +40,13 @@ def test_label_space_encoding():
     assert space.encode([["x", "z"], []]).tolist() == [[1, 0, 1], [0, 0, 0]]
     assert LabelSpace(("x", "y"), False).encode(["y", "x"]).tolist() == [1, 0]
     assert space.problem_type == "multi_label_classification"
+
+
+def test_best_epoch_is_the_first_with_the_best_score():
+    from fineclass.training.train import best_epoch
+
+    history = [{"epoch": 1.0, "f1_macro": 0.5, "loss": 0.9}, {"epoch": 2.0, "f1_macro": 0.7, "loss": 0.5},
+               {"epoch": 3.0, "f1_macro": 0.7, "loss": 0.6}]
+    assert best_epoch(history, "f1_macro") == 2.0
+    assert best_epoch(history, "loss") == 2.0
+    assert best_epoch([], "f1_macro") is None

@@ -153,7 +153,7 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
         "threads": torch.get_num_threads(),
         "max_length": max_length,
         "steps": trainer.state.global_step,
-        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "best_epoch": best_epoch(validation, metric),
         "best_metric": {metric: trainer.state.best_metric},
         **throughput_report(trainer.token_counter, train_seconds, trainer.model, peak),
         "seconds": round(train_seconds, 2),
@@ -174,3 +174,12 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
         if label_space.multi_label:
             metrics["test"]["threshold"] = config.threshold
     return metrics
+
+
+def best_epoch(validation: list[dict], metric: str) -> float | None:
+    """The epoch whose weights were kept (the first with the best validation score)."""
+    scored = [v for v in validation if metric in v]
+    if not scored:
+        return None
+    sign = -1 if metric == "loss" else 1
+    return max(scored, key=lambda v: (sign * v[metric], -v["epoch"]))["epoch"]
