@@ -88,7 +88,9 @@ def train(
     metric: Annotated[Optional[str], typer.Option(help="Validation metric that picks the best epoch [default: f1_macro, or f1_micro for multi-label].")] = None,
     early_stopping: Annotated[Optional[int], typer.Option(help="Stop after N epochs without improvement; 0 is off [default: 0].")] = None,
     max_train_samples: Annotated[Optional[int], typer.Option(help="Train on at most N rows, for quick runs.")] = None,
-    threshold: Annotated[Optional[float], typer.Option(help="Multi-label decision threshold [default: 0.5].")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold before tuning [default: 0.5].")] = None,
+    thresholds: Annotated[Optional[str], typer.Option(help="Multi-label thresholds tuned on validation: per-label, global or fixed:T [default: per-label].")] = None,
+    min_positives: Annotated[Optional[int], typer.Option(help="Validation positives a label needs for its own threshold [default: 10].")] = None,
     precision: Annotated[Optional[str], typer.Option(help="fp32, bf16 or auto [default: fp32].")] = None,
     keep_checkpoints: Annotated[Optional[bool], typer.Option("--keep-checkpoints", help="Keep epoch checkpoints after training.")] = None,
     overwrite: Annotated[Optional[bool], typer.Option("--overwrite", help="Replace an earlier run in --output-dir.")] = None,
@@ -232,6 +234,31 @@ def print_predictions(predictions, as_json: bool) -> None:
         table.add_row(p.text, ", ".join(p.labels) or "-", ", ".join(f"{s:.3f}" for s in p.scores) or "-",
                       ", ".join(f"{n} {s:.3f}" for n, s in p.top_k))
     console.print(table)
+
+
+@app.command("tune-thresholds")
+@user_errors
+def tune_thresholds_command(
+    run_dir: Annotated[Path, typer.Argument(help="A multi-label fineclass run directory.")],
+    strategy: Annotated[str, typer.Option("--thresholds", help="per-label, global or fixed:T.")] = "per-label",
+    min_positives: Annotated[int, typer.Option(help="Validation positives a label needs for its own threshold.")] = 10,
+) -> None:
+    """Re-tune a multi-label model's thresholds on its run's validation split, and save them."""
+    from fineclass.evaluation.evaluate import evaluate_frame, load_eval_frame
+    from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds, write_thresholds
+    from fineclass.inference.predictor import Predictor
+    from fineclass.rundir import resolve_model_dir
+
+    kind, fixed = parse_strategy(strategy)
+    model_dir = resolve_model_dir(run_dir)
+    predictor = Predictor.from_dir(model_dir)
+    if not predictor.label_space.multi_label:
+        raise FineclassError(f"{run_dir} holds a single-label model; thresholds apply to multi-label models only")
+    result = evaluate_frame(predictor, load_eval_frame(model_dir, None, "validation"), "validation", threshold=0.5)
+    tuned = tune_thresholds(result.y_true, result.probs, kind, min_positives, fixed or 0.5)
+    write_thresholds(model_dir, predictor.label_space, tuned, strategy, min_positives)
+    console.print(f"wrote {model_dir / 'thresholds.json'}: " + ", ".join(
+        f"{n} {t:.2f}" for n, t in zip(predictor.label_space.names, tuned)))
 
 
 def main() -> None:

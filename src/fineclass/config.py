@@ -64,7 +64,11 @@ class TrainConfig(DataConfig):
     early_stopping: int = 0
     """Stop after this many epochs without improvement of `metric`; 0 turns early stopping off."""
     threshold: float = 0.5
-    """Multi-label decision threshold on each label's probability."""
+    """Multi-label decision threshold before tuning, and the value of fixed thresholds."""
+    thresholds: str = "per-label"
+    """Multi-label thresholds tuned on validation: per-label, global, or fixed:T."""
+    min_positives: int = 10
+    """Labels with fewer validation positives than this get the global threshold instead of their own."""
     precision: str = "fp32"
     """Training arithmetic: fp32, bf16 (autocast, CPUs with native bf16), or auto."""
     keep_checkpoints: bool = False
@@ -149,6 +153,12 @@ def validate_config(config: TrainConfig) -> None:
         ),
     ]
     problems += [message for ok, message in checks if not ok]
+    from fineclass.evaluation.thresholds import parse_strategy
+
+    try:
+        parse_strategy(config.thresholds)
+    except ConfigError as err:
+        problems.append(str(err))
     if problems:
         raise ConfigError("; ".join(problems))
 

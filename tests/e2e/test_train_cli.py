@@ -112,7 +112,15 @@ def test_multilabel_run(tiny_model_dir, multilabel_dir, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["task"]["multi_label"] and metrics["selection_metric"] == "f1_micro"
     assert metrics["test"]["rows"] == 90 and metrics["test"]["f1_micro"] > 0.6
-    assert json.loads((out / "model/thresholds.json").read_text())["default"] == 0.5
+    saved = json.loads((out / "model/thresholds.json").read_text())
+    assert saved["strategy"] == "per-label" and set(saved["thresholds"]) == {"joy", "sadness", "anger"}
+    assert "f1_macro" in metrics["test"]["at_0.5"] and metrics["test"]["thresholds"] == "per-label"
+    retuned = run_cli("tune-thresholds", out, "--thresholds", "fixed:0.3")
+    assert retuned.exit_code == 0, retuned.output
+    assert set(json.loads((out / "model/thresholds.json").read_text())["thresholds"].values()) == {0.3}
+    from fineclass.inference.predictor import Predictor
+
+    assert np.allclose(Predictor.from_dir(out).thresholds, 0.3)  # saved thresholds are applied on load
     predicted = run_cli("predict", out, "i am happy and furious", "--json", "--top-k", "3")
     assert predicted.exit_code == 0
     row = json.loads(predicted.stdout.splitlines()[0])

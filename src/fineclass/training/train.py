@@ -28,7 +28,8 @@ from fineclass.rundir import CHECKPOINTS, CONFIG, DATA, METRICS, MODEL, SPLITS, 
 from fineclass.training.arguments import build_training_arguments, default_metric
 from fineclass.training.callbacks import RichProgressCallback
 from fineclass.training.hardware import measure_matmul_peak, resolve_precision
-from fineclass.training.metrics import trainer_metrics_fn
+from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds, write_thresholds
+from fineclass.training.metrics import multilabel_metrics, trainer_metrics_fn
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
 
@@ -73,6 +74,8 @@ def run_training(config: TrainConfig, show_progress: bool = True) -> TrainResult
 
     model_dir = save_model(out, trainer, tokenizer, label_space, config)
     predictor = Predictor(trainer.model, tokenizer, config.eval_batch_size, max_length, np.full(label_space.num_labels, config.threshold))
+    if label_space.multi_label:
+        predictor.thresholds = tune_on_validation(predictor, frames["validation"], model_dir, config)
     metrics = collect_metrics(config, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
     write_json_atomic(out / METRICS, metrics)
     write_model_card(model_dir, config.model, label_space, metrics, metrics["train"])
@@ -124,10 +127,6 @@ def save_model(out: Path, trainer, tokenizer, label_space: LabelSpace, config: T
     staging = out / ".model.partial"
     trainer.save_model(str(staging))
     tokenizer.save_pretrained(str(staging))
-    if label_space.multi_label:
-        thresholds = {"strategy": "fixed", "default": config.threshold,
-                      "thresholds": {name: config.threshold for name in label_space.names}}
-        write_json_atomic(staging / THRESHOLDS, thresholds)
     for leftover in ("training_args.bin",):
         if (staging / leftover).exists():
             (staging / leftover).unlink()
@@ -172,8 +171,19 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
         result = evaluate_frame(predictor, frames["test"], "test")
         metrics["test"] = {**result.metrics, "rows": result.rows, "seconds": round(time.perf_counter() - start, 2)}
         if label_space.multi_label:
-            metrics["test"]["threshold"] = config.threshold
+            # The saved thresholds are what the model uses; 0.5 is shown beside them for comparison.
+            metrics["test"]["thresholds"] = config.thresholds
+            metrics["test"]["at_0.5"] = multilabel_metrics(result.y_true, result.probs, 0.5, label_space.names, per_class=False)
     return metrics
+
+
+def tune_on_validation(predictor: Predictor, validation: pd.DataFrame, model_dir: Path, config: TrainConfig) -> np.ndarray:
+    """Tune multi-label thresholds on the validation split and save them with the model."""
+    strategy, fixed = parse_strategy(config.thresholds)
+    result = evaluate_frame(predictor, validation, "validation", threshold=0.5)
+    thresholds = tune_thresholds(result.y_true, result.probs, strategy, config.min_positives, fixed or config.threshold)
+    write_thresholds(model_dir, predictor.label_space, thresholds, config.thresholds, config.min_positives)
+    return thresholds
 
 
 def best_epoch(validation: list[dict], metric: str) -> float | None:
