@@ -236,6 +236,42 @@ def print_predictions(predictions, as_json: bool) -> None:
     console.print(table)
 
 
+@app.command()
+@user_errors
+def export(
+    model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
+    quantize: Annotated[Optional[str], typer.Option(help="int8: dynamic int8 quantisation of the weights.")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="[default: RUN/onnx or RUN/onnx-int8].")] = None,
+    check: Annotated[bool, typer.Option("--check/--no-check", help="Compare with the torch model on the run's test split.")] = True,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing export.")] = False,
+) -> None:
+    """Export to ONNX (onnxruntime-optimised, optionally int8) for fast CPU inference."""
+    from fineclass.inference.export import export_onnx
+    from fineclass.rundir import DATA, resolve_model_dir, run_dir_of
+
+    target = export_onnx(model_dir, output_dir, quantize, overwrite)
+    console.print(f"exported {target / 'model.onnx'} ({(target / 'model.onnx').stat().st_size / 1e6:.1f} MB)")
+    run_dir = run_dir_of(resolve_model_dir(model_dir))
+    if check and run_dir is not None and (run_dir / DATA / "test.jsonl").is_file():
+        compare_with_torch(resolve_model_dir(model_dir), target)
+
+
+def compare_with_torch(model_dir: Path, export_dir: Path) -> None:
+    from fineclass.evaluation.evaluate import evaluate_frame, load_eval_frame
+    from fineclass.inference.predictor import Predictor
+
+    frame = load_eval_frame(model_dir, None, "test")
+    table = Table(title=f"test split ({len(frame)} rows): torch vs ONNX")
+    table.add_column("model")
+    keys = ("f1_micro", "f1_macro", "exact_match") if Predictor.from_dir(export_dir).label_space.multi_label else ("accuracy", "f1_macro")
+    for key in keys:
+        table.add_column(key, justify="right")
+    for name, path in (("torch", model_dir), ("onnx", export_dir)):
+        metrics = evaluate_frame(Predictor.from_dir(path, batch_size=128), frame).metrics
+        table.add_row(name, *(f"{metrics[k]:.4f}" for k in keys))
+    console.print(table)
+
+
 @app.command("tune-thresholds")
 @user_errors
 def tune_thresholds_command(

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from fineclass.inference.backends import OnnxBackend, TorchBackend, is_onnx_dir
 from fineclass.labels import LabelSpace
-from fineclass.modeling import load_classifier, model_max_length
+from fineclass.modeling import load_classifier, load_tokenizer, model_max_length
 from fineclass.rundir import THRESHOLDS, resolve_model_dir
 from fineclass.training.metrics import sigmoid, softmax
 
@@ -44,19 +44,25 @@ class Predictor:
     run under `torch.inference_mode`, and returned in the order they came in.
     """
 
-    def __init__(self, model, tokenizer, batch_size: int = 64, max_length: int | None = None, thresholds=None):
-        self.model = model.eval()
+    def __init__(self, model, tokenizer, batch_size: int = 64, max_length: int | None = None, thresholds=None,
+                 precision: str = "fp32"):
+        """`model` is a transformers model or a backend (TorchBackend, OnnxBackend)."""
+        self.backend = model if isinstance(model, (TorchBackend, OnnxBackend)) else TorchBackend(model, precision)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
-        self.max_length = model_max_length(tokenizer, model.config, max_length)
-        self.label_space = LabelSpace.from_model_config(model.config)
+        self.max_length = model_max_length(tokenizer, self.backend.config, max_length)
+        self.label_space = LabelSpace.from_model_config(self.backend.config)
         self.thresholds = np.full(self.label_space.num_labels, 0.5) if thresholds is None else np.asarray(thresholds)
 
     @classmethod
     def from_dir(cls, path: str | Path, **kwargs) -> Predictor:
-        """Load from a run directory or a model directory; thresholds.json applies when present."""
+        """Load a run, model or ONNX export directory; its thresholds.json applies when present."""
         model_dir = resolve_model_dir(path)
-        model, tokenizer = load_classifier(model_dir)
+        if is_onnx_dir(model_dir):
+            model = OnnxBackend(model_dir)
+            tokenizer = load_tokenizer(str(model_dir))
+        else:
+            model, tokenizer = load_classifier(model_dir)
         if "thresholds" not in kwargs:
             kwargs["thresholds"] = read_thresholds(model_dir, LabelSpace.from_model_config(model.config))
         return cls(model, tokenizer, **kwargs)
@@ -69,14 +75,10 @@ class Predictor:
         order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
         keys = [k for k in self.tokenizer.model_input_names if k in encoded]
         logits = np.zeros((len(texts), self.label_space.num_labels), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                rows = order[start:start + self.batch_size]
-                batch = self.tokenizer.pad(
-                    {k: [encoded[k][i] for i in rows] for k in keys}, return_tensors="pt"
-                )
-                batch = {k: v.to(self.model.device) for k, v in batch.items()}
-                logits[rows] = self.model(**batch).logits.float().cpu().numpy()
+        for start in range(0, len(texts), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            batch = self.tokenizer.pad({k: [encoded[k][i] for i in rows] for k in keys}, return_tensors="np")
+            logits[rows] = self.backend(batch)
         return logits
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:

@@ -1,0 +1,59 @@
+"""Forward passes for the Predictor: a torch model (fp32 or bf16 autocast) or an ONNX Runtime session."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fineclass.errors import ModelError
+
+ONNX_FILE = "model.onnx"
+
+
+class TorchBackend:
+    """Runs a transformers model under `torch.inference_mode`, optionally in bf16 autocast."""
+
+    def __init__(self, model, precision: str = "fp32"):
+        self.model = model.eval()
+        self.config = model.config
+        self.precision = precision
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        tensors = {k: torch.from_numpy(v).to(self.model.device) for k, v in batch.items()}
+        autocast = (
+            torch.autocast(self.model.device.type, dtype=torch.bfloat16)
+            if self.precision == "bf16" else contextlib.nullcontext()
+        )
+        with torch.inference_mode(), autocast:
+            return self.model(**tensors).logits.float().cpu().numpy()
+
+
+class OnnxBackend:
+    """Runs an exported `model.onnx` with onnxruntime on the CPU, all graph optimisations on."""
+
+    def __init__(self, model_dir: Path, threads: int | None = None):
+        import onnxruntime as ort
+        from transformers import AutoConfig
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(str(Path(model_dir) / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+            self.config = AutoConfig.from_pretrained(model_dir)
+        except Exception as err:  # onnxruntime raises its own exception types for corrupt files
+            raise ModelError(f"could not load the ONNX model in {model_dir}: {str(err).splitlines()[0]}") from None
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.precision = "onnx"
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        feed = {name: batch[name].astype(np.int64) for name in self.input_names}
+        return self.session.run(["logits"], feed)[0]
+
+
+def is_onnx_dir(model_dir: Path) -> bool:
+    return (Path(model_dir) / ONNX_FILE).is_file()

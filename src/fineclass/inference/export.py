@@ -1,0 +1,96 @@
+"""ONNX export with onnxruntime graph optimisation and optional dynamic int8 quantisation."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from fineclass.errors import ConfigError
+from fineclass.modeling import load_classifier
+from fineclass.rundir import THRESHOLDS, replace_dir_atomic, resolve_model_dir, run_dir_of
+
+logger = logging.getLogger(__name__)
+
+ONNX_FILE = "model.onnx"
+OPSET = 17
+
+
+def default_export_dir(model_dir: Path, quantize: str | None) -> Path:
+    base = run_dir_of(model_dir) or model_dir.parent
+    return base / ("onnx-int8" if quantize == "int8" else "onnx")
+
+
+def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str | None = None, overwrite: bool = False) -> Path:
+    """Write an ONNX model directory that `Predictor` and `fineclass predict` load like a torch one."""
+    if quantize not in (None, "int8"):
+        raise ConfigError(f"--quantize {quantize!r} is not supported; use --quantize int8 or leave it out")
+    model_dir = resolve_model_dir(path)
+    target = Path(output_dir) if output_dir else default_export_dir(model_dir, quantize)
+    if target.exists() and any(target.iterdir()) and not overwrite:
+        raise ConfigError(f"{target} is not empty; pass --overwrite to replace it, or choose another --output-dir")
+    model, tokenizer = load_classifier(model_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
+    try:
+        raw = staging / "raw.onnx"
+        export_graph(model, tokenizer, raw)
+        if quantize == "int8":
+            # Quantise the plain graph: the fused operators of an optimised one have no int8 kernels here.
+            quantize_int8(raw, staging / "quantized.onnx")
+            optimize_graph(staging / "quantized.onnx", staging / ONNX_FILE)
+        else:
+            optimize_graph(raw, staging / ONNX_FILE)
+        for leftover in ("raw.onnx", "raw.onnx.data", "quantized.onnx"):
+            (staging / leftover).unlink(missing_ok=True)
+        model.config.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        if (model_dir / THRESHOLDS).is_file():
+            shutil.copy(model_dir / THRESHOLDS, staging / THRESHOLDS)
+        staging.chmod(0o755)
+        replace_dir_atomic(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def export_graph(model, tokenizer, path: Path) -> None:
+    """Trace the model with dynamic batch and sequence axes."""
+    names = [n for n in tokenizer.model_input_names if n in ("input_ids", "attention_mask", "token_type_ids")]
+    sample = tokenizer(["a short example", "a slightly longer example text"], padding=True, return_tensors="pt")
+    inputs = tuple(sample[n] for n in names)
+    axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"logits": {0: "batch"}}
+
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args):
+            return self.inner(**dict(zip(names, args))).logits
+
+    with torch.inference_mode():
+        torch.onnx.export(
+            LogitsOnly(model.eval()), inputs, str(path), input_names=names, output_names=["logits"],
+            dynamic_axes=axes, opset_version=OPSET, dynamo=False,
+        )
+
+
+def optimize_graph(source: Path, target: Path) -> None:
+    """onnxruntime's extended graph optimisations (fused attention, GELU and layer norm), saved offline."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(target)
+    ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+
+
+def quantize_int8(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of the weights (activations are quantised at run time; VNNI speeds it up)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
