@@ -91,6 +91,8 @@ def train(
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold before tuning [default: 0.5].")] = None,
     thresholds: Annotated[Optional[str], typer.Option(help="Multi-label thresholds tuned on validation: per-label, global or fixed:T [default: per-label].")] = None,
     min_positives: Annotated[Optional[int], typer.Option(help="Validation positives a label needs for its own threshold [default: 10].")] = None,
+    class_weights: Annotated[Optional[str], typer.Option(help="Multi-class loss weights: none or balanced [default: none].")] = None,
+    pos_weight: Annotated[Optional[str], typer.Option(help="Multi-label BCE pos_weight: none or balanced [default: none].")] = None,
     precision: Annotated[Optional[str], typer.Option(help="fp32, bf16 or auto [default: fp32].")] = None,
     keep_checkpoints: Annotated[Optional[bool], typer.Option("--keep-checkpoints", help="Keep epoch checkpoints after training.")] = None,
     overwrite: Annotated[Optional[bool], typer.Option("--overwrite", help="Replace an earlier run in --output-dir.")] = None,

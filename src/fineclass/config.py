@@ -69,6 +69,10 @@ class TrainConfig(DataConfig):
     """Multi-label thresholds tuned on validation: per-label, global, or fixed:T."""
     min_positives: int = 10
     """Labels with fewer validation positives than this get the global threshold instead of their own."""
+    class_weights: str = "none"
+    """Multi-class loss weights: none, or balanced (n / (classes · count))."""
+    pos_weight: str = "none"
+    """Multi-label BCE pos_weight: none, or balanced (negatives / positives per label, clipped to 10)."""
     precision: str = "fp32"
     """Training arithmetic: fp32, bf16 (autocast, CPUs with native bf16), or auto."""
     keep_checkpoints: bool = False
@@ -146,6 +150,8 @@ def validate_config(config: TrainConfig) -> None:
         (config.max_length is None or config.max_length >= 2, f"--max-length must be >= 2, got {config.max_length}"),
         (0 < config.threshold < 1, f"--threshold must be between 0 and 1, got {config.threshold}"),
         (config.early_stopping >= 0, f"--early-stopping must be >= 0, got {config.early_stopping}"),
+        (config.class_weights in ("none", "balanced"), f"--class-weights must be none or balanced, got {config.class_weights!r}"),
+        (config.pos_weight in ("none", "balanced"), f"--pos-weight must be none or balanced, got {config.pos_weight!r}"),
         (config.precision in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}"),
         (
             config.max_train_samples is None or config.max_train_samples >= 1,

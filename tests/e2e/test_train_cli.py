@@ -126,3 +126,13 @@ def test_multilabel_run(tiny_model_dir, multilabel_dir, tmp_path):
     row = json.loads(predicted.stdout.splitlines()[0])
     assert {entry["label"] for entry in row["top_k"][:2]} == {"joy", "anger"}
     assert row["labels"] and set(row["labels"]) <= {"joy", "anger"}
+
+
+def test_weighted_losses_train(tiny_model_dir, emotion_like_csv, multilabel_dir, tmp_path):
+    for data, flag in ((emotion_like_csv, "--class-weights"), (multilabel_dir, "--pos-weight")):
+        out = tmp_path / flag.strip("-")
+        result = run_cli("train", data, "--model", tiny_model_dir, "-o", out, flag, "balanced", "--epochs", "1", "--quiet")
+        assert result.exit_code == 0, result.output + str(result.exception)
+        assert f"{flag[2:].replace('-', '_')}: balanced" in (out / "config.yaml").read_text()
+    bad = run_cli("train", emotion_like_csv, "-o", tmp_path / "bad", "--class-weights", "heavy")
+    assert bad.exit_code == 2 and "--class-weights must be none or balanced" in bad.stderr

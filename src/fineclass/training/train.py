@@ -32,6 +32,7 @@ from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds, wri
 from fineclass.training.metrics import multilabel_metrics, trainer_metrics_fn
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
+from fineclass.training.weights import balanced_class_weights, balanced_pos_weight
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +118,19 @@ def build_trainer(config, out, model, tokenizer, label_space, frames, max_length
         data_collator=collator_cls(tokenizer=tokenizer),
         compute_metrics=trainer_metrics_fn(label_space, config.threshold),
         callbacks=callbacks,
+        **loss_weights(config, label_space, datasets["train"]),
     )
     trainer.remove_callback(PrinterCallback)
     return trainer
+
+
+def loss_weights(config: TrainConfig, label_space: LabelSpace, train_dataset) -> dict:
+    labels = np.asarray(train_dataset["labels"])
+    if label_space.multi_label and config.pos_weight == "balanced":
+        return {"pos_weight": balanced_pos_weight(labels)}
+    if not label_space.multi_label and config.class_weights == "balanced":
+        return {"class_weight": balanced_class_weights(labels, label_space.num_labels)}
+    return {}
 
 
 def save_model(out: Path, trainer, tokenizer, label_space: LabelSpace, config: TrainConfig) -> Path:

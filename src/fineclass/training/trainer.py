@@ -6,14 +6,27 @@ import torch
 from transformers import DataCollatorWithPadding, Trainer
 
 from fineclass.training.throughput import TokenCounter
+from fineclass.training.weights import weighted_loss
 
 
 class FineclassTrainer(Trainer):
-    """Counts real and padded tokens of every training batch, for throughput and MFU."""
+    """Counts real and padded tokens of every training batch, for throughput and MFU, and applies
+    class weights or a BCE pos_weight through the public `compute_loss` hook."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, class_weight=None, pos_weight=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.token_counter = TokenCounter()
+        self.class_weight = class_weight
+        self.pos_weight = pos_weight
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.class_weight is None and self.pos_weight is None:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        multi_label = model.config.problem_type == "multi_label_classification"
+        loss = weighted_loss(outputs.logits, labels, multi_label, self.class_weight, self.pos_weight)
+        return (loss, outputs) if return_outputs else loss
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         if "attention_mask" in inputs:
