@@ -51,6 +51,8 @@ class TrainConfig(DataConfig):
     """Training texts per step."""
     eval_batch_size: int = 128
     """Texts per forward pass during evaluation and prediction."""
+    head_lr_scale: float = 1.0
+    """The classifier head and pooler train at this multiple of the learning rate."""
     warmup_ratio: float = 0.1
     """Share of the training steps spent warming the learning rate up from zero."""
     weight_decay: float = 0.01
@@ -146,6 +148,7 @@ def validate_config(config: TrainConfig) -> None:
         (config.learning_rate > 0, f"--learning-rate must be > 0, got {config.learning_rate}"),
         (config.batch_size >= 1, f"--batch-size must be >= 1, got {config.batch_size}"),
         (config.eval_batch_size >= 1, f"--eval-batch-size must be >= 1, got {config.eval_batch_size}"),
+        (config.head_lr_scale > 0, f"--head-lr-scale must be > 0, got {config.head_lr_scale}"),
         (0 <= config.warmup_ratio < 1, f"--warmup-ratio must be in [0, 1), got {config.warmup_ratio}"),
         (config.max_length is None or config.max_length >= 2, f"--max-length must be >= 2, got {config.max_length}"),
         (0 < config.threshold < 1, f"--threshold must be between 0 and 1, got {config.threshold}"),

@@ -31,3 +31,21 @@ def test_pos_weight_bce_by_hand_and_clipping():
     logits, labels = torch.tensor([[0.0]]), torch.tensor([[1.0]])
     loss = weighted_loss(logits, labels, True, None, torch.tensor([3.0]))
     assert loss.item() == pytest.approx(3.0 * math.log(2), rel=1e-6)
+
+
+def test_head_parameters_get_the_scaled_learning_rate(tiny_model_dir, tmp_path):
+    from transformers import TrainingArguments
+
+    from fineclass.labels import LabelSpace
+    from fineclass.modeling import build_model
+    from fineclass.training.trainer import FineclassTrainer, is_head_parameter
+
+    model = build_model(str(tiny_model_dir), LabelSpace(("a", "b"), False))
+    args = TrainingArguments(output_dir=str(tmp_path), learning_rate=1e-4, use_cpu=True, report_to="none")
+    optimizer = FineclassTrainer(model=model, args=args, head_lr_scale=10.0).create_optimizer()
+    head = {id(p) for n, p in model.named_parameters() if is_head_parameter(n)}
+    assert head and len(head) < len(list(model.parameters()))
+    for group in optimizer.param_groups:
+        in_head = {id(p) in head for p in group["params"]}
+        assert len(in_head) == 1
+        assert group["lr"] == pytest.approx(1e-3 if in_head.pop() else 1e-4)

@@ -118,6 +118,7 @@ def build_trainer(config, out, model, tokenizer, label_space, frames, max_length
         data_collator=collator_cls(tokenizer=tokenizer),
         compute_metrics=trainer_metrics_fn(label_space, config.threshold),
         callbacks=callbacks,
+        head_lr_scale=config.head_lr_scale,
         **loss_weights(config, label_space, datasets["train"]),
     )
     trainer.remove_callback(PrinterCallback)

@@ -13,11 +13,34 @@ class FineclassTrainer(Trainer):
     """Counts real and padded tokens of every training batch, for throughput and MFU, and applies
     class weights or a BCE pos_weight through the public `compute_loss` hook."""
 
-    def __init__(self, *args, class_weight=None, pos_weight=None, **kwargs):
+    def __init__(self, *args, class_weight=None, pos_weight=None, head_lr_scale: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.token_counter = TokenCounter()
         self.class_weight = class_weight
         self.pos_weight = pos_weight
+        self.head_lr_scale = head_lr_scale
+
+    def create_optimizer(self, model=None):
+        """The Trainer's optimizer, with the new head and the pooler at `head_lr_scale` times the learning rate."""
+        if self.head_lr_scale == 1.0 or self.optimizer is not None:
+            return super().create_optimizer(model)
+        opt_model = self.model if model is None else model
+        decay = set(self.get_decay_parameter_names(opt_model))
+        groups: dict[tuple[bool, bool], list] = {}
+        for name, param in opt_model.named_parameters():
+            if param.requires_grad:
+                groups.setdefault((is_head_parameter(name), name in decay), []).append(param)
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
+        lr = self.args.learning_rate
+        self.optimizer = optimizer_cls(
+            [
+                {"params": params, "weight_decay": self.args.weight_decay if decays else 0.0,
+                 "lr": lr * self.head_lr_scale if head else lr}
+                for (head, decays), params in groups.items()
+            ],
+            **optimizer_kwargs,
+        )
+        return self.optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.class_weight is None and self.pos_weight is None:
@@ -42,3 +65,8 @@ class MultiLabelCollator(DataCollatorWithPadding):
         if "labels" in batch:
             batch["labels"] = batch["labels"].to(torch.float32)
         return batch
+
+
+def is_head_parameter(name: str) -> bool:
+    """The randomly initialised classifier, and the pooler that feeds it ([CLS] -> dense -> tanh)."""
+    return name.startswith("classifier") or ".pooler." in name or name.startswith("pooler.")
