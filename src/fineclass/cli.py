@@ -241,6 +241,63 @@ def print_predictions(predictions, as_json: bool) -> None:
 
 @app.command()
 @user_errors
+def explore(
+    data: Annotated[str, typer.Argument(help="Data, given exactly as to `train`.")],
+    model: Annotated[Optional[str], typer.Option(help="Tokenizer to measure token lengths with [default: bundled MiniLM].")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where explore.html and plots/ go [default: runs/<data name>-explore].")] = None,
+    text_column: Annotated[Optional[str], typer.Option(help="Text column [default: detected].")] = None,
+    label_column: Annotated[Optional[str], typer.Option(help="Label column [default: detected].")] = None,
+    label_names: Annotated[Optional[str], typer.Option(help="Label names file.")] = None,
+    multi_label: Annotated[Optional[bool], typer.Option("--multi-label/--single-label", help="Override multi-label detection.")] = None,
+    max_length: Annotated[Optional[int], typer.Option(help="Truncation limit to report against [default: the model's].")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier explore.html.")] = False,
+) -> None:
+    """Class balance, text and token lengths, and figures, in the terminal and in explore.html."""
+    from fineclass.config import DEFAULT_MODEL
+    from fineclass.data.explore import explore_task, write_explore_html
+    from fineclass.data.load import load_raw_data
+    from fineclass.data.prepare import prepare_task
+    from fineclass.modeling import load_tokenizer, model_max_length, resolve_model_path
+
+    out = output_dir or Path(default_output_dir(data) + "-explore")
+    if (out / "explore.html").exists() and not overwrite:
+        raise FineclassError(f"{out / 'explore.html'} already exists; pass --overwrite to replace it, or choose another --output-dir")
+    task = prepare_task(load_raw_data(data), text_column, label_column, label_names, multi_label, for_training=False)
+    path = resolve_model_path(model or DEFAULT_MODEL)
+    tokenizer = load_tokenizer(path)
+    from transformers import AutoConfig
+
+    limit = model_max_length(tokenizer, AutoConfig.from_pretrained(path), max_length)
+    out.mkdir(parents=True, exist_ok=True)
+    result = explore_task(task, tokenizer, limit, out)
+    report = write_explore_html(result, data, out / "explore.html")
+    print_exploration(result)
+    console.print(f"report: {report}")
+
+
+def print_exploration(result) -> None:
+    rows = Table(title="rows")
+    for column in ("split", "rows", "skipped", "duplicates"):
+        rows.add_column(column, justify="left" if column == "split" else "right")
+    for split, n in result.rows.items():
+        rows.add_row(split, str(n), str(result.dropped.get(split, 0)), str(result.duplicates.get(split, 0)))
+    console.print(rows)
+    classes = Table(title=f"classes (imbalance ratio {result.imbalance_ratio})")
+    for column in ("label", "texts", "mean words", "median words"):
+        classes.add_column(column, justify="left" if column == "label" else "right")
+    for name, count in sorted(result.class_counts.items(), key=lambda kv: -kv[1]):
+        words = result.words_by_class.get(name, {})
+        classes.add_row(name, str(count), str(words.get("mean", "-")), str(words.get("median", "-")))
+    console.print(classes)
+    percentiles = ", ".join(f"{k} {v}" for k, v in result.token_percentiles.items())
+    console.print(f"token lengths: {percentiles}; {result.truncated_share:.2%} of texts exceed the limit of {result.max_length}")
+    if result.labels_per_text:
+        console.print(f"labels per text: mean {result.labels_per_text['mean']}, "
+                      f"{result.labels_per_text['share_with_several']:.2%} with several")
+
+
+@app.command()
+@user_errors
 def export(
     model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
     quantize: Annotated[Optional[str], typer.Option(help="int8: dynamic int8 quantisation of the weights.")] = None,

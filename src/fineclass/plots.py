@@ -1,0 +1,101 @@
+"""Every figure fineclass draws. The only module that imports matplotlib (Agg backend: no display)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_class_counts(counts: dict[str, int], path: Path, title: str = "Frequency of classes") -> Path:
+    plt = _pyplot()
+    names = sorted(counts, key=counts.get)
+    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.3 * len(names) + 1)))
+    ax.barh(names, [counts[n] for n in names], color="#4c72b0")
+    ax.set_title(title)
+    ax.set_xlabel("texts")
+    return _save(fig, path)
+
+
+def plot_words_by_class(words: dict[str, list[int]], path: Path) -> Path:
+    plt = _pyplot()
+    names = list(words)
+    fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(names) + 2), 4.5))
+    ax.boxplot([words[n] for n in names], showfliers=False)
+    ax.set_xticks(range(1, len(names) + 1), names, rotation=60 if len(names) > 8 else 0, ha="right" if len(names) > 8 else "center")
+    ax.set_ylabel("words per text")
+    ax.set_title("Words per text by class")
+    return _save(fig, path)
+
+
+def plot_token_lengths(lengths: np.ndarray, limit: int, path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.hist(lengths, bins=min(60, max(10, int(lengths.max() - lengths.min() + 1))), color="#55a868")
+    ax.axvline(limit, color="#c44e52", linestyle="--", label=f"truncation limit ({limit})")
+    ax.set_xlabel("tokens per text (with special tokens)")
+    ax.set_ylabel("texts")
+    ax.set_title("Token lengths")
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_heatmap(matrix: np.ndarray, names, path: Path, title: str, xlabel: str, ylabel: str, fmt: str = "d") -> Path:
+    """Annotated heatmap with label names (confusion matrices, label co-occurrence)."""
+    plt = _pyplot()
+    size = max(4.5, 0.38 * len(names) + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(matrix, cmap="Reds")
+    ax.set_xticks(range(len(names)), names, rotation=90)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if len(names) <= 30:
+        top = matrix.max() if matrix.size else 0
+        for (i, j), value in np.ndenumerate(matrix):
+            text = format(value, fmt) if fmt != "d" else str(int(value))
+            ax.text(j, i, text, ha="center", va="center", fontsize=7 if len(names) > 10 else 9,
+                    color="white" if top and value > top / 2 else "black")
+    return _save(fig, path)
+
+
+def plot_labels_per_text(counts: list[int], path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    values, freq = np.unique(counts, return_counts=True)
+    ax.bar(values, freq, color="#8172b2")
+    ax.set_xticks(values)
+    ax.set_xlabel("labels per text")
+    ax.set_ylabel("texts")
+    ax.set_title("Labels per text")
+    return _save(fig, path)
+
+
+def plot_curves(epochs, series: dict[str, list[float]], path: Path, title: str, ylabel: str) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for name, values in series.items():
+        ax.plot(epochs[: len(values)], values, marker="o", label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _pyplot().close(fig)
+    return path
