@@ -95,6 +95,7 @@ def train(
     class_weights: Annotated[Optional[str], typer.Option(help="Multi-class loss weights: none or balanced [default: none].")] = None,
     pos_weight: Annotated[Optional[str], typer.Option(help="Multi-label BCE pos_weight: none or balanced [default: none].")] = None,
     precision: Annotated[Optional[str], typer.Option(help="fp32, bf16 or auto [default: fp32].")] = None,
+    baseline: Annotated[Optional[bool], typer.Option("--baseline/--no-baseline", help="Score the untrained-head baseline too [default: on].")] = None,
     keep_checkpoints: Annotated[Optional[bool], typer.Option("--keep-checkpoints", help="Keep epoch checkpoints after training.")] = None,
     overwrite: Annotated[Optional[bool], typer.Option("--overwrite", help="Replace an earlier run in --output-dir.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -124,7 +125,10 @@ def print_train_summary(result) -> None:
     )
     if "test" in metrics:
         print_metrics_table(metrics["test"], f"test ({metrics['test']['rows']} rows)")
-    console.print(f"model: {result.model_dir}   metrics: {result.output_dir / 'metrics.json'}")
+    if "baseline" in metrics and "test" in metrics:
+        key = "accuracy" if "accuracy" in metrics["test"] else "f1_micro"
+        console.print(f"baseline (untrained head) {key} {metrics['baseline'][key]:.4f} -> fine-tuned {metrics['test'][key]:.4f}")
+    console.print(f"model: {result.model_dir}   metrics: {result.output_dir / 'metrics.json'}   report: {result.output_dir / 'report.html'}")
 
 
 def print_metrics_table(metrics: dict, title: str) -> None:
@@ -157,19 +161,36 @@ def evaluate(
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold [default: the model's].")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 128,
     output: Annotated[Optional[Path], typer.Option(help="Also write the metrics to this JSON file.")] = None,
+    report_dir: Annotated[Optional[Path], typer.Option(help="Where report.html and plots/ go [default: RUN/evaluation-SPLIT or ./evaluation-SPLIT].")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier report in --report-dir.")] = False,
 ) -> None:
-    """Compute metrics for a model on its run's test split or on any labeled data."""
+    """Compute metrics for a model on its run's test split or on any labeled data, and write report.html."""
     from fineclass.evaluation.evaluate import evaluate_frame, load_eval_frame
     from fineclass.inference.predictor import Predictor
     from fineclass.rundir import resolve_model_dir, write_json_atomic
 
     if threshold is not None and not 0 < threshold < 1:
         raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
+    from fineclass.evaluation.report import write_report
+    from fineclass.rundir import run_dir_of
+
     resolved = resolve_model_dir(model_dir)
+    run_dir = run_dir_of(resolved)
+    name = f"evaluation-{split}" if data is None else f"evaluation-{Path(data.rstrip('/')).stem}-{split}"
+    out = report_dir or (run_dir or Path(".")) / name
+    if (out / "report.html").exists() and not overwrite:
+        raise FineclassError(f"{out / 'report.html'} already exists; pass --overwrite to replace it, or choose another --report-dir")
     frame = load_eval_frame(resolved, data, split, text_column, label_column, label_names)
     predictor = Predictor.from_dir(resolved, batch_size=batch_size)
     result = evaluate_frame(predictor, frame, split, threshold)
     print_metrics_table(result.metrics, f"{split} ({result.rows} rows)")
+    run_metrics = json.loads((run_dir / "metrics.json").read_text()) if run_dir and (run_dir / "metrics.json").is_file() else {}
+    run_metrics.pop("baseline", None)  # it was measured on the run's own test split, not necessarily this data
+    out.mkdir(parents=True, exist_ok=True)
+    thresholds = predictor.thresholds if threshold is None else threshold
+    report = write_report(out, predictor.label_space, result, list(frame["text"]), run_metrics, thresholds,
+                          f"fineclass report: {model_dir} on {data or 'the run'} ({split})")
+    console.print(f"report: {report}")
     if output:
         write_json_atomic(output, {"split": split, "rows": result.rows, **result.metrics})
         console.print(f"metrics: {output}")

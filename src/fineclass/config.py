@@ -77,6 +77,8 @@ class TrainConfig(DataConfig):
     """Multi-label BCE pos_weight: none, or balanced (negatives / positives per label, clipped to 10)."""
     precision: str = "fp32"
     """Training arithmetic: fp32, bf16 (autocast, CPUs with native bf16), or auto."""
+    baseline: bool = True
+    """Also score the pretrained model with an untrained head on the test split, for comparison."""
     keep_checkpoints: bool = False
     """Keep the per-epoch checkpoints (with optimizer state) after a successful run; they are removed by default."""
     overwrite: bool = False

@@ -136,3 +136,22 @@ def test_weighted_losses_train(tiny_model_dir, emotion_like_csv, multilabel_dir,
         assert f"{flag[2:].replace('-', '_')}: balanced" in (out / "config.yaml").read_text()
     bad = run_cli("train", emotion_like_csv, "-o", tmp_path / "bad", "--class-weights", "heavy")
     assert bad.exit_code == 2 and "--class-weights must be none or balanced" in bad.stderr
+
+
+def test_report_and_baseline(trained_run, tmp_path):
+    import re
+
+    out, _ = trained_run
+    metrics = json.loads((out / "metrics.json").read_text())
+    baseline, test = metrics["baseline"], metrics["test"]
+    assert baseline["accuracy"] < 0.6 < test["accuracy"]  # an untrained head is near chance (1/3)
+    assert metrics["model"]["architecture"] == "BertForSequenceClassification"
+    assert metrics["model"]["head_parameters"] == 32 * 3 + 3
+    page = (out / "report.html").read_text()
+    assert f"{test['accuracy']:.4f}" in page and f"{baseline['accuracy']:.4f}" in page
+    assert len(re.findall(r'src="data:image/png;base64,', page)) == 4  # 2 confusion matrices, 2 curves
+    for png in ("confusion_matrix", "confusion_matrix_normalized", "loss", "selection_metric"):
+        assert (out / "plots" / f"{png}.png").read_bytes()[:4] == b"\x89PNG"
+    result = run_cli("evaluate", out, "--report-dir", tmp_path / "ev")
+    assert result.exit_code == 0, result.output
+    assert "Confusion matrix" in (tmp_path / "ev" / "report.html").read_text()

@@ -20,6 +20,7 @@ from fineclass.data.prepare import TaskData, prepare_task
 from fineclass.data.split import label_shares, sample_rows, split_task
 from fineclass.data.tokenize import encode_frame
 from fineclass.evaluation.evaluate import evaluate_frame
+from fineclass.evaluation.report import write_report
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
 from fineclass.modelcard import write_model_card
@@ -77,8 +78,13 @@ def run_training(config: TrainConfig, show_progress: bool = True) -> TrainResult
     predictor = Predictor(trainer.model, tokenizer, config.eval_batch_size, max_length, np.full(label_space.num_labels, config.threshold))
     if label_space.multi_label:
         predictor.thresholds = tune_on_validation(predictor, frames["validation"], model_dir, config)
-    metrics = collect_metrics(config, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
+    metrics, test_result = collect_metrics(config, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
+    if test_result is not None and config.baseline:
+        metrics["baseline"] = baseline_metrics(model_path, tokenizer, label_space, frames["test"], config, max_length)
     write_json_atomic(out / METRICS, metrics)
+    if test_result is not None:
+        write_report(out, label_space, test_result, list(frames["test"]["text"]), metrics, predictor.thresholds,
+                     f"fineclass report: {config.data} (test split)")
     write_model_card(model_dir, config.model, label_space, metrics, metrics["train"])
     if not config.keep_checkpoints:
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
@@ -172,12 +178,13 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
     metrics = {
         "task": {"multi_label": label_space.multi_label, "num_labels": label_space.num_labels, "labels": list(label_space.names)},
         "data": {"source": config.data, "rows": {s: len(f) for s, f in frames.items()}, "dropped": task.dropped},
-        "model": {"base": config.model, "path": model_path, "parameters": sum(p.numel() for p in trainer.model.parameters())},
+        "model": model_summary(trainer.model, config.model),
         "selection_metric": metric,
         "train": train,
         "train_loss": train_loss,
         "validation": validation,
     }
+    result = None
     if "test" in frames:
         start = time.perf_counter()
         result = evaluate_frame(predictor, frames["test"], "test")
@@ -186,6 +193,31 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
             # The saved thresholds are what the model uses; 0.5 is shown beside them for comparison.
             metrics["test"]["thresholds"] = config.thresholds
             metrics["test"]["at_0.5"] = multilabel_metrics(result.y_true, result.probs, 0.5, label_space.names, per_class=False)
+    return metrics, result
+
+
+def model_summary(model, base: str) -> dict:
+    """Tutorial 003's parameter counts: the whole model, and the new classification head's share."""
+    total = sum(p.numel() for p in model.parameters())
+    head = sum(p.numel() for n, p in model.named_parameters() if n.startswith("classifier"))
+    return {
+        "base": base,
+        "architecture": (model.config.architectures or [type(model).__name__])[0],
+        "layers": getattr(model.config, "num_hidden_layers", None),
+        "hidden_size": getattr(model.config, "hidden_size", None),
+        "parameters": total,
+        "head_parameters": head,
+        "head_share": round(head / total, 6),
+    }
+
+
+def baseline_metrics(model_path: str, tokenizer, label_space: LabelSpace, test: pd.DataFrame, config: TrainConfig, max_length: int) -> dict:
+    """Tutorial 003's comparison: the pretrained encoder with an untrained head, on the same test rows."""
+    set_seed(config.seed)
+    untrained = build_model(model_path, label_space)
+    predictor = Predictor(untrained, tokenizer, config.eval_batch_size, max_length, np.full(label_space.num_labels, config.threshold))
+    metrics = evaluate_frame(predictor, test, "test").metrics
+    metrics.pop("per_class", None)
     return metrics
 
 
