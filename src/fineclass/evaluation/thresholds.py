@@ -55,7 +55,8 @@ def tune_thresholds(y_true: np.ndarray, probs: np.ndarray, strategy: str = "per-
     per_label_f1 = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
     positives = y_true.sum(axis=0)
     for label in range(labels):
-        if positives[label] >= min_positives:
+        # A label the model never gets right at any threshold keeps the global one.
+        if positives[label] >= min_positives and per_label_f1[:, label].max() > 0:
             thresholds[label] = plateau_middle(per_label_f1[:, label])
     return thresholds
 
