@@ -94,7 +94,7 @@ def train(
     min_positives: Annotated[Optional[int], typer.Option(help="Validation positives a label needs for its own threshold [default: 10].")] = None,
     class_weights: Annotated[Optional[str], typer.Option(help="Multi-class loss weights: none or balanced [default: none].")] = None,
     pos_weight: Annotated[Optional[str], typer.Option(help="Multi-label BCE pos_weight: none or balanced [default: none].")] = None,
-    precision: Annotated[Optional[str], typer.Option(help="fp32, bf16 or auto [default: fp32].")] = None,
+    precision: Annotated[Optional[str], typer.Option(help="auto (bf16 where the hardware has native bf16, else fp32), fp32 or bf16 [default: auto].")] = None,
     baseline: Annotated[Optional[bool], typer.Option("--baseline/--no-baseline", help="Score the untrained-head baseline too [default: on].")] = None,
     keep_checkpoints: Annotated[Optional[bool], typer.Option("--keep-checkpoints", help="Keep epoch checkpoints after training.")] = None,
     overwrite: Annotated[Optional[bool], typer.Option("--overwrite", help="Replace an earlier run in --output-dir.")] = None,
@@ -315,6 +315,102 @@ def print_exploration(result) -> None:
     if result.labels_per_text:
         console.print(f"labels per text: mean {result.labels_per_text['mean']}, "
                       f"{result.labels_per_text['share_with_several']:.2%} with several")
+
+
+def load_any_model(model: str | None):
+    """A fineclass run or model directory as a classifier; anything else as its base model."""
+    from transformers import AutoModel
+
+    from fineclass.config import DEFAULT_MODEL
+    from fineclass.modeling import load_classifier, load_tokenizer, resolve_model_path
+    from fineclass.rundir import resolve_model_dir
+
+    name = model or DEFAULT_MODEL
+    if Path(name).is_dir():
+        directory = resolve_model_dir(name)
+        config = json.loads((directory / "config.json").read_text())
+        if any(a.endswith("ForSequenceClassification") for a in config.get("architectures") or []):
+            return load_classifier(directory)
+    path = resolve_model_path(name)
+    tokenizer = load_tokenizer(path)
+    try:
+        return AutoModel.from_pretrained(path, attn_implementation="eager"), tokenizer
+    except (OSError, ValueError) as err:
+        raise FineclassError(f"could not load model {name!r}: {str(err).splitlines()[0]}") from None
+
+
+@app.command()
+@user_errors
+def tokenize(
+    text: Annotated[str, typer.Argument(help="Text to tokenize.")],
+    model: Annotated[Optional[str], typer.Option(help="Tokenizer of this model [default: bundled MiniLM].")] = None,
+) -> None:
+    """Tokens, ids, attention mask and special tokens of one text, with the vocabulary size and length limit."""
+    from fineclass.config import DEFAULT_MODEL
+    from fineclass.inspection import tokenize_text
+    from fineclass.modeling import load_tokenizer, resolve_model_path
+    from fineclass.rundir import resolve_model_dir
+
+    name = model or DEFAULT_MODEL
+    path = str(resolve_model_dir(name)) if Path(name).is_dir() else resolve_model_path(name)
+    result = tokenize_text(load_tokenizer(path), text)
+    table = Table(title=f"{len(result.tokens)} tokens")
+    for column in ("position", "token", "id", "attention"):
+        table.add_column(column, justify="right" if column != "token" else "left")
+    for i, (token, token_id, mask) in enumerate(zip(result.tokens, result.input_ids, result.attention_mask)):
+        table.add_row(str(i), token, str(token_id), str(mask))
+    console.print(table)
+    console.print(f"special tokens: {result.special_tokens}")
+    console.print(f"vocabulary size: {result.vocab_size}   maximum length: {result.max_length}")
+
+
+@app.command("fill-mask")
+@user_errors
+def fill_mask_command(
+    text: Annotated[str, typer.Argument(help='Text with one mask token, like "Boston is the capital of [MASK]."')],
+    model: Annotated[str, typer.Option(help="A model with a masked-LM head.")] = "bert-base-uncased",
+    top_k: Annotated[int, typer.Option(help="How many guesses to show.")] = 5,
+) -> None:
+    """The masked word's most likely tokens (needs a model trained with masked language modelling)."""
+    from fineclass.inspection import fill_mask
+    from fineclass.modeling import load_tokenizer, resolve_model_path
+
+    if top_k < 1:
+        raise FineclassError(f"--top-k must be >= 1, got {top_k}")
+    path = resolve_model_path(model)
+    guesses = fill_mask(path, load_tokenizer(path), text, top_k)
+    table = Table(title=text)
+    table.add_column("token")
+    table.add_column("probability", justify="right")
+    for token, prob in guesses:
+        table.add_row(token, f"{prob:.4f}")
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def inspect(
+    model: Annotated[Optional[str], typer.Argument(help="A run, model directory or hub name [default: bundled MiniLM].")] = None,
+    text: Annotated[str, typer.Option(help="Text for the example forward pass.")] = "Tokenization is unbelievably important!",
+) -> None:
+    """Architecture, sizes, parameter counts, head, label map and the tensor shapes of one forward pass."""
+    from fineclass.inspection import describe_model
+
+    loaded, tokenizer = load_any_model(model)
+    info = describe_model(loaded, tokenizer, text)
+    table = Table(title=f"{info['architecture']} ({info['model_type']})")
+    table.add_column("")
+    table.add_column("", overflow="fold")
+    for key in ("layers", "hidden_size", "attention_heads", "parameters", "head", "head_parameters", "problem_type", "id2label"):
+        value = info[key]
+        table.add_row(key, f"{value:,}" if isinstance(value, int) and key.endswith("parameters") else str(value))
+    console.print(table)
+    shapes = Table(title="tensor shapes of one forward pass")
+    shapes.add_column("tensor")
+    shapes.add_column("shape")
+    for name, shape in info["shapes"].items():
+        shapes.add_row(name, str(shape))
+    console.print(shapes)
 
 
 @app.command()

@@ -75,8 +75,8 @@ class TrainConfig(DataConfig):
     """Multi-class loss weights: none, or balanced (n / (classes · count))."""
     pos_weight: str = "none"
     """Multi-label BCE pos_weight: none, or balanced (negatives / positives per label, clipped to 10)."""
-    precision: str = "fp32"
-    """Training arithmetic: fp32, bf16 (autocast, CPUs with native bf16), or auto."""
+    precision: str = "auto"
+    """Training arithmetic: auto (bf16 autocast where the CPU or GPU has native bf16, else fp32), fp32, or bf16."""
     baseline: bool = True
     """Also score the pretrained model with an untrained head on the test split, for comparison."""
     keep_checkpoints: bool = False
