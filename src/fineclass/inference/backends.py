@@ -35,7 +35,10 @@ class OnnxBackend:
     """Runs an exported `model.onnx` with onnxruntime on the CPU, all graph optimisations on."""
 
     def __init__(self, model_dir: Path, threads: int | None = None):
-        import onnxruntime as ort
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ModelError(f"{model_dir} is an ONNX export; running it needs: pip install 'fineclass[onnx]'") from None
         from transformers import AutoConfig
 
         options = ort.SessionOptions()

@@ -28,6 +28,7 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
     """Write an ONNX model directory that `Predictor` and `fineclass predict` load like a torch one."""
     if quantize not in (None, "int8"):
         raise ConfigError(f"--quantize {quantize!r} is not supported; use --quantize int8 or leave it out")
+    require_onnx()
     model_dir = resolve_model_dir(path)
     target = Path(output_dir) if output_dir else default_export_dir(model_dir, quantize)
     if target.exists() and any(target.iterdir()) and not overwrite:
@@ -55,6 +56,14 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def require_onnx() -> None:
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise ConfigError("ONNX export needs the onnx extra: pip install 'fineclass[onnx]'") from None
 
 
 def export_graph(model, tokenizer, path: Path) -> None:
