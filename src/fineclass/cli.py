@@ -80,7 +80,7 @@ def train(
     epochs: Annotated[Optional[float], typer.Option(help="Training epochs [default: 3].")] = None,
     learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", "--lr", help="Peak learning rate [default: 1e-4].")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Training batch size [default: 32].")] = None,
-    head_lr_scale: Annotated[Optional[float], typer.Option(help="Head and pooler learning rate as a multiple of --learning-rate [default: 1].")] = None,
+    head_lr_scale: Annotated[Optional[float], typer.Option(help="Head and pooler learning rate as a multiple of --learning-rate [default: 20].")] = None,
     eval_batch_size: Annotated[Optional[int], typer.Option(help="Evaluation batch size [default: 128].")] = None,
     warmup_ratio: Annotated[Optional[float], typer.Option(help="Share of steps for learning-rate warm-up [default: 0.1].")] = None,
     weight_decay: Annotated[Optional[float], typer.Option(help="AdamW weight decay [default: 0.01].")] = None,

@@ -50,3 +50,9 @@ def test_bf16_falls_back_to_fp32_without_native_support(monkeypatch):
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: True)
     assert hardware.resolve_precision("auto") == "bf16"
     assert hardware.resolve_precision("fp32") == "fp32"
+
+
+def test_default_head_lr_scale_is_the_measured_one():
+    from fineclass.config import TrainConfig
+
+    assert TrainConfig().head_lr_scale == 20.0 and TrainConfig().precision == "auto"
