@@ -36,6 +36,8 @@ def write_report(out_dir: Path, label_space: LabelSpace, result: EvalResult, tex
     if run_metrics.get("validation"):
         sections.append(("Training curves", curves(run_metrics, figures)))
     sections.append(("Most confident errors", confident_errors(label_space, result, texts, thresholds)))
+    if run_metrics.get("label_shares"):
+        sections.append(("Split balance", split_balance(run_metrics["label_shares"])))
     if run_metrics.get("model"):
         sections.append(("Model", model_summary(run_metrics["model"])))
     path = out_dir / "report.html"
@@ -128,6 +130,13 @@ def confident_errors(label_space: LabelSpace, result: EvalResult, texts: list[st
         for i in wrong[np.argsort(-confidence)][:top]:
             rows.append([texts[i][:300], names[result.y_true[i]], f"{names[predicted[i]]} {result.probs[i, predicted[i]]:.2f}"])
     return h.table(["text", "true", "predicted (score)"], rows) if rows else "<p>No errors.</p>"
+
+
+def split_balance(shares: dict[str, dict[str, float]]) -> str:
+    """Each label's share of rows in each split: a stratified split keeps them close."""
+    splits = list(shares)
+    names = list(next(iter(shares.values())))
+    return h.table(["label", *splits], [[n, *(shares[s][n] for s in splits)] for n in names])
 
 
 def model_summary(model: dict) -> str:

@@ -183,6 +183,7 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
         "train": train,
         "train_loss": train_loss,
         "validation": validation,
+        "label_shares": label_shares(frames, label_space.names),
     }
     result = None
     if "test" in frames:
