@@ -207,6 +207,7 @@ def predict(
     top_k: Annotated[int, typer.Option(help="Also return the k most likely labels.")] = 1,
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold [default: the model's].")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 64,
+    precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 (about 2x faster on CPUs with native bf16) or auto.")] = "fp32",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --output file.")] = False,
 ) -> None:
@@ -225,11 +226,20 @@ def predict(
         raise FineclassError(f"--top-k must be >= 1, got {top_k}")
     if threshold is not None and not 0 < threshold < 1:
         raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
-    predictor = Predictor.from_dir(model_dir, batch_size=batch_size)
+    predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision))
     if texts:
         print_predictions(predictor.predict(list(texts), top_k=top_k, threshold=threshold), as_json)
     if input is not None:
         predict_input_file(predictor, input, output, text_column, top_k, threshold)
+
+
+def check_precision(precision: str) -> str:
+    from fineclass.config import PRECISIONS
+    from fineclass.training.hardware import resolve_precision
+
+    if precision not in PRECISIONS:
+        raise FineclassError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return resolve_precision(precision)
 
 
 def predict_input_file(predictor, source: Path, target: Path, text_column, top_k, threshold) -> None:
