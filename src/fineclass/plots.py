@@ -87,6 +87,7 @@ def plot_curves(epochs, series: dict[str, list[float]], path: Path, title: str, 
     for name, values in series.items():
         ax.plot(epochs[: len(values)], values, marker="o", label=name)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(_pyplot().MaxNLocator(integer=True))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend()

@@ -115,6 +115,7 @@ def test_multilabel_run(tiny_model_dir, multilabel_dir, tmp_path):
     saved = json.loads((out / "model/thresholds.json").read_text())
     assert saved["strategy"] == "per-label" and set(saved["thresholds"]) == {"joy", "sadness", "anger"}
     assert "f1_macro" in metrics["test"]["at_0.5"] and metrics["test"]["thresholds"] == "per-label"
+    assert "Tuned thresholds against 0.5" in (out / "report.html").read_text()
     retuned = run_cli("tune-thresholds", out, "--thresholds", "fixed:0.3")
     assert retuned.exit_code == 0, retuned.output
     assert set(json.loads((out / "model/thresholds.json").read_text())["thresholds"].values()) == {0.3}

@@ -12,6 +12,7 @@ from fineclass import html as h
 from fineclass import plots
 from fineclass.evaluation.evaluate import EvalResult
 from fineclass.labels import LabelSpace
+from fineclass.training.metrics import multilabel_metrics
 
 HEADLINE = ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "f1_samples", "exact_match")
 
@@ -25,9 +26,9 @@ def write_report(out_dir: Path, label_space: LabelSpace, result: EvalResult, tex
     sections = [("Metrics", metrics_table(m, run_metrics.get("baseline"))),
                 ("Per class", h.table(["label", "precision", "recall", "F1", "support"],
                                       [[n, r["precision"], r["recall"], r["f1"], r["support"]] for n, r in m["per_class"].items()]))]
-    if "at_0.5" in m:
-        sections.append(("Thresholds", threshold_table(m, m["at_0.5"])))
     if label_space.multi_label:
+        at_half = multilabel_metrics(result.y_true, result.probs, 0.5, label_space.names, per_class=False)
+        sections.append(("Tuned thresholds against 0.5", threshold_table(m, at_half)))
         predicted = result.probs >= thresholds
         sections.append(("Per label decisions", per_label_counts(label_space, result.y_true.astype(bool), predicted)))
         sections.append(("Most frequent confusions", frequent_confusions(label_space, result.y_true.astype(bool), predicted)))
@@ -56,7 +57,7 @@ def metrics_table(m: dict, baseline: dict | None) -> str:
 
 def threshold_table(m: dict, at_half: dict) -> str:
     keys = [k for k in HEADLINE if k in at_half]
-    return h.table(["metric", "tuned thresholds", "threshold 0.5"], [[k, m[k], at_half[k]] for k in keys])
+    return h.table(["metric", "the model's thresholds", "threshold 0.5"], [[k, m[k], at_half[k]] for k in keys])
 
 
 def confusion_figures(label_space: LabelSpace, result: EvalResult, figures: Path) -> str:
