@@ -75,7 +75,10 @@ def run_training(config: TrainConfig, show_progress: bool = True) -> TrainResult
     train_seconds = time.perf_counter() - start
 
     model_dir = save_model(out, trainer, tokenizer, label_space, config)
-    predictor = Predictor(trainer.model, tokenizer, config.eval_batch_size, max_length, np.full(label_space.num_labels, config.threshold))
+    # Score the saved model as `evaluate` and `predict` will load it (accelerate leaves the in-memory
+    # model wrapped in bf16 autocast after mixed-precision training).
+    predictor = Predictor.from_dir(model_dir, batch_size=config.eval_batch_size, max_length=max_length,
+                                   thresholds=np.full(label_space.num_labels, config.threshold))
     if label_space.multi_label:
         predictor.thresholds = tune_on_validation(predictor, frames["validation"], model_dir, config)
     metrics, test_result = collect_metrics(config, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
