@@ -98,20 +98,29 @@ def train(
     baseline: Annotated[Optional[bool], typer.Option("--baseline/--no-baseline", help="Score the untrained-head baseline too [default: on].")] = None,
     keep_checkpoints: Annotated[Optional[bool], typer.Option("--keep-checkpoints", help="Keep epoch checkpoints after training.")] = None,
     overwrite: Annotated[Optional[bool], typer.Option("--overwrite", help="Replace an earlier run in --output-dir.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in --output-dir.")] = False,
+    resume_from: Annotated[Optional[str], typer.Option(help="Continue from this checkpoint directory.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Fine-tune a model on labeled text and write a run directory."""
     from fineclass.config import build_config, load_config_file
 
     file_values = load_config_file(config) if config else {}
-    flags = {k: v for k, v in locals().items() if k not in ("config", "quiet", "file_values", "build_config", "load_config_file")}
+    flags = {k: v for k, v in locals().items()
+             if k not in ("config", "quiet", "resume", "resume_from", "file_values", "build_config", "load_config_file")}
     if flags.get("output_dir") is None and not file_values.get("output_dir"):
         flags["output_dir"] = default_output_dir(data)
     run_config = build_config(file_values, flags)
 
     from fineclass.training.train import run_training
 
-    result = run_training(run_config, show_progress=not quiet)
+    from fineclass.training.interrupt import TrainingInterrupted
+
+    try:
+        result = run_training(run_config, show_progress=not quiet, resume=resume_from or ("latest" if resume else None))
+    except TrainingInterrupted as err:
+        print(f"interrupted: {err}", file=sys.stderr)
+        raise typer.Exit(130) from None
     print_train_summary(result)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -28,6 +29,8 @@ from fineclass.modeling import build_model, load_tokenizer, model_max_length, re
 from fineclass.rundir import CHECKPOINTS, CONFIG, DATA, METRICS, MODEL, SPLITS, THRESHOLDS, prepare_output_dir, replace_dir_atomic, write_json_atomic
 from fineclass.training.arguments import build_training_arguments, default_metric
 from fineclass.training.callbacks import RichProgressCallback
+from fineclass.errors import FineclassError
+from fineclass.training.interrupt import StopOnSignal, TrainingInterrupted, stop_on_signals
 from fineclass.training.hardware import measure_matmul_peak, resolve_precision
 from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds, write_thresholds
 from fineclass.training.metrics import multilabel_metrics, trainer_metrics_fn
@@ -54,25 +57,39 @@ def load_task(config: TrainConfig) -> tuple[TaskData, dict[str, pd.DataFrame]]:
     return task, frames
 
 
-def run_training(config: TrainConfig, show_progress: bool = True) -> TrainResult:
+def run_training(config: TrainConfig, show_progress: bool = True, resume: str | None = None) -> TrainResult:
+    """Train and write the run directory. `resume` is "latest" or a checkpoint path inside it."""
     out = Path(config.output_dir)
-    if out.is_dir() and any(out.iterdir()) and not config.overwrite:
+    checkpoint = find_checkpoint(out, resume) if resume else None
+    if not resume and out.is_dir() and any(out.iterdir()) and not config.overwrite:
         prepare_output_dir(out, overwrite=False)  # raises the "not empty" error before any slow work
     task, frames = load_task(config)
+    if resume:
+        check_same_split(out, frames)
     label_space = task.label_space
     model_path = resolve_model_path(config.model)
     tokenizer = load_tokenizer(model_path)
-    prepare_output_dir(out, config.overwrite)
+    if not resume:
+        prepare_output_dir(out, config.overwrite)
     set_seed(config.seed)  # the new head's initial weights depend on it
     model = build_model(model_path, label_space)
     max_length = model_max_length(tokenizer, model.config, config.max_length)
-    write_run_inputs(out, config, task, frames)
+    if not resume:
+        write_run_inputs(out, config, task, frames)
 
     precision = resolve_precision(config.precision)
     trainer = build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, show_progress)
+    stopper = StopOnSignal()
+    trainer.add_callback(stopper)
     start = time.perf_counter()
-    trainer.train()
+    with stop_on_signals(stopper):
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.perf_counter() - start
+    if stopper.received is not None:
+        raise TrainingInterrupted(
+            f"stopped by signal {stopper.received} after step {trainer.state.global_step}; a checkpoint is in "
+            f"{out / CHECKPOINTS}: run the same command with --resume to continue"
+        )
 
     model_dir = save_model(out, trainer, tokenizer, label_space, config)
     # Score the saved model as `evaluate` and `predict` will load it (accelerate leaves the in-memory
@@ -92,6 +109,32 @@ def run_training(config: TrainConfig, show_progress: bool = True) -> TrainResult
     if not config.keep_checkpoints:
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     return TrainResult(output_dir=out, model_dir=model_dir, metrics=metrics)
+
+
+def find_checkpoint(out: Path, resume: str) -> Path:
+    """The newest checkpoint-N in the run's checkpoints/, or the given one."""
+    if resume != "latest":
+        path = Path(resume)
+        if not (path / "trainer_state.json").is_file():
+            raise FineclassError(f"--resume-from {path} is not a Trainer checkpoint (no trainer_state.json)")
+        return path
+    candidates = sorted((out / CHECKPOINTS).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    candidates = [p for p in candidates if (p / "trainer_state.json").is_file()]
+    if not candidates:
+        raise FineclassError(f"no checkpoint to resume from in {out / CHECKPOINTS}; start the run without --resume")
+    return candidates[-1]
+
+
+def check_same_split(out: Path, frames: dict[str, pd.DataFrame]) -> None:
+    """A resumed run must see the same rows in each split, or its data order is not restored."""
+    path = out / SPLITS
+    if not path.is_file():
+        raise FineclassError(f"{out} has no {SPLITS}; it is not a fineclass run that can be resumed")
+    recorded = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    if any(recorded.get(split) != [int(r) for r in frame["row"]] for split, frame in frames.items()):
+        raise FineclassError(
+            f"the data or split options differ from the run in {out}; resume with the same DATA and options"
+        )
 
 
 def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dict[str, pd.DataFrame]) -> None:
