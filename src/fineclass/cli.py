@@ -121,13 +121,16 @@ def train(
     except TrainingInterrupted as err:
         print(f"interrupted: {err}", file=sys.stderr)
         raise typer.Exit(130) from None
-    print_train_summary(result)
+    if result.metrics:  # empty on the other ranks of a multi-process run
+        print_train_summary(result)
 
 
 def print_train_summary(result) -> None:
     metrics = result.metrics
     train_info = metrics["train"]
+    world = train_info.get("world_size", 1)
     console.print(
+        f"effective batch size {train_info['batch_size'] * world} ({world} process(es) x {train_info['batch_size']}); "
         f"[bold green]trained[/] in {train_info['seconds']:.0f} s "
         f"({train_info.get('samples_per_second', 0):.1f} samples/s, {train_info['precision']}); "
         f"best epoch by {metrics['selection_metric']}: {train_info['best_metric']}"

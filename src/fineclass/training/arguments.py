@@ -41,5 +41,6 @@ def build_training_arguments(config: TrainConfig, checkpoint_dir: str, label_spa
         length_column_name="length",
         disable_tqdm=True,
         dataloader_num_workers=0,
+        ddp_find_unused_parameters=False,  # every parameter of a sequence classifier gets a gradient
         dataloader_pin_memory=torch.cuda.is_available(),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -69,12 +70,12 @@ def run_training(config: TrainConfig, show_progress: bool = True, resume: str | 
     label_space = task.label_space
     model_path = resolve_model_path(config.model)
     tokenizer = load_tokenizer(model_path)
-    if not resume:
+    if not resume and is_main_process():
         prepare_output_dir(out, config.overwrite)
     set_seed(config.seed)  # the new head's initial weights depend on it
     model = build_model(model_path, label_space)
     max_length = model_max_length(tokenizer, model.config, config.max_length)
-    if not resume:
+    if not resume and is_main_process():
         write_run_inputs(out, config, task, frames)
 
     precision = resolve_precision(config.precision)
@@ -85,6 +86,9 @@ def run_training(config: TrainConfig, show_progress: bool = True, resume: str | 
     with stop_on_signals(stopper):
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.perf_counter() - start
+    end_process_group()
+    if not trainer.is_world_process_zero():
+        return TrainResult(output_dir=out, model_dir=out / MODEL, metrics={})  # rank 0 writes every output
     if stopper.received is not None:
         raise TrainingInterrupted(
             f"stopped by signal {stopper.received} after step {trainer.state.global_step}; a checkpoint is in "
@@ -109,6 +113,18 @@ def run_training(config: TrainConfig, show_progress: bool = True, resume: str | 
     if not config.keep_checkpoints:
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     return TrainResult(output_dir=out, model_dir=model_dir, metrics=metrics)
+
+
+def end_process_group() -> None:
+    """After multi-process training, let every rank leave together; rank 0 then works alone."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
+def is_main_process() -> bool:
+    """Rank 0 under torchrun or accelerate launch (which set RANK); always true in a single process."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def find_checkpoint(out: Path, resume: str) -> Path:
@@ -214,6 +230,8 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
         "batch_size": config.batch_size,
         "precision": precision,
         "threads": torch.get_num_threads(),
+        "world_size": trainer.args.world_size,
+        "effective_batch_size": config.batch_size * trainer.args.world_size * trainer.args.gradient_accumulation_steps,
         "max_length": max_length,
         "steps": trainer.state.global_step,
         "best_epoch": best_epoch(validation, metric),
