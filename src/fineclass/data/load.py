@@ -25,6 +25,15 @@ SPLIT_ALIASES = {
     "test": ("test",),
 }
 LABEL_NAME_FILES = ("labels.txt", "label_names.txt", "classes.txt")
+DELIMITERS = {"csv": ",", "tsv": "\t"}
+
+
+def read_options(fmt: str) -> dict:
+    """pandas options for a delimited or JSON Lines file, shared by whole-file and chunked reading."""
+    if fmt in DELIMITERS:
+        # Only empty cells are missing: a text that says "NA" or "null" is still text.
+        return {"sep": DELIMITERS[fmt], "encoding": "utf-8-sig", "keep_default_na": False, "na_values": [""]}
+    return {"lines": fmt == "jsonl", "encoding": "utf-8", "dtype": False}
 
 
 @dataclass
@@ -87,24 +96,19 @@ def read_table(path: Path, fmt: str | None = None) -> pd.DataFrame:
 
 
 def _read_by_format(path: Path, fmt: str) -> pd.DataFrame:
-    if fmt in ("csv", "tsv"):
-        # Only empty cells are missing: a text that says "NA" or "null" is still text.
-        frame = pd.read_csv(
-            path, sep="," if fmt == "csv" else "\t", encoding="utf-8-sig", keep_default_na=False, na_values=[""]
-        )
+    if fmt in DELIMITERS:
+        frame = pd.read_csv(path, **read_options(fmt))
         _check_duplicate_header(path, fmt)
         return frame
-    if fmt == "json":
-        return pd.read_json(path, encoding="utf-8", dtype=False)
-    if fmt == "jsonl":
-        return pd.read_json(path, lines=True, encoding="utf-8", dtype=False)
+    if fmt in ("json", "jsonl"):
+        return pd.read_json(path, **read_options(fmt))
     return pd.read_parquet(path)
 
 
 def _check_duplicate_header(path: Path, fmt: str) -> None:
     """pandas renames a repeated header 'a' to 'a.1'; we want to tell the user instead."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle, delimiter="," if fmt == "csv" else "\t"), [])
+        header = next(csv.reader(handle, delimiter=DELIMITERS[fmt]), [])
     seen = [name for name in header if header.count(name) > 1]
     if seen:
         raise DataError(f"{path} has duplicate column names {sorted(set(seen))}; give each column a unique name")

@@ -15,7 +15,7 @@ from fineclass.errors import DataError
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
 from fineclass.rundir import DATA, run_dir_of
-from fineclass.training.metrics import compute_metrics, sigmoid, softmax
+from fineclass.training.metrics import multiclass_metrics, multilabel_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +35,12 @@ def evaluate_frame(predictor: Predictor, frame: pd.DataFrame, split: str = "test
     """Predict every text of `frame` and score it against its labels."""
     label_space = predictor.label_space
     y_true = encode_for_model(frame, label_space, split)
-    logits = predictor.predict_logits(list(frame["text"]))
-    thresholds = predictor.thresholds if threshold is None else threshold
-    metrics = compute_metrics(label_space, logits, y_true, thresholds)
-    probs = sigmoid(logits) if label_space.multi_label else softmax(logits)
+    probs = predictor.predict_proba(list(frame["text"]))
+    if label_space.multi_label:
+        thresholds = predictor.thresholds if threshold is None else threshold
+        metrics = multilabel_metrics(y_true, probs, thresholds, label_space.names)
+    else:
+        metrics = multiclass_metrics(y_true, probs.argmax(axis=1), label_space.names)
     return EvalResult(split=split, rows=len(frame), metrics=metrics, probs=probs, y_true=y_true)
 
 

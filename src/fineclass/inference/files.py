@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from fineclass.data.columns import TEXT_COLUMNS
-from fineclass.data.load import format_of, read_table
+from fineclass.data.load import DELIMITERS, format_of, read_options, read_table
 from fineclass.errors import DataError
 from fineclass.inference.predictor import Prediction, Predictor
 
@@ -21,11 +21,10 @@ def iter_input_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     if not path.is_file():
         raise DataError(f"input file not found: {path}")
     try:
-        if fmt in ("csv", "tsv"):
-            yield from pd.read_csv(path, sep="," if fmt == "csv" else "\t", encoding="utf-8-sig",
-                                   keep_default_na=False, na_values=[""], chunksize=chunk_rows)
+        if fmt in DELIMITERS:
+            yield from pd.read_csv(path, **read_options(fmt), chunksize=chunk_rows)
         elif fmt == "jsonl":
-            yield from pd.read_json(path, lines=True, encoding="utf-8", dtype=False, chunksize=chunk_rows)
+            yield from pd.read_json(path, **read_options(fmt), chunksize=chunk_rows)
         else:
             frame = read_table(path)
             for start in range(0, len(frame), chunk_rows):
@@ -78,4 +77,4 @@ def write_predictions(handle, predictions: list[Prediction], fmt: str, header: b
             "top_k": [json.dumps([[n, round(s, 6)] for n, s in p.top_k]) for p in predictions],
         }
     )
-    frame.to_csv(handle, sep="," if fmt == "csv" else "\t", header=header, index=False)
+    frame.to_csv(handle, sep=DELIMITERS[fmt], header=header, index=False)

@@ -21,19 +21,19 @@ from fineclass.data.load import load_raw_data
 from fineclass.data.prepare import TaskData, prepare_task
 from fineclass.data.split import label_shares, sample_rows, split_task
 from fineclass.data.tokenize import encode_frame
+from fineclass.errors import FineclassError
 from fineclass.evaluation.evaluate import evaluate_frame
 from fineclass.evaluation.report import write_report
+from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds, write_thresholds
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
 from fineclass.modelcard import write_model_card
 from fineclass.modeling import build_model, load_tokenizer, model_max_length, resolve_model_path
-from fineclass.rundir import CHECKPOINTS, CONFIG, DATA, METRICS, MODEL, SPLITS, THRESHOLDS, prepare_output_dir, replace_dir_atomic, write_json_atomic
+from fineclass.rundir import CHECKPOINTS, CONFIG, DATA, METRICS, MODEL, SPLITS, prepare_output_dir, replace_dir_atomic, write_json_atomic
 from fineclass.training.arguments import build_training_arguments, default_metric
 from fineclass.training.callbacks import RichProgressCallback
-from fineclass.errors import FineclassError
-from fineclass.training.interrupt import StopOnSignal, TrainingInterrupted, stop_on_signals
 from fineclass.training.hardware import measure_matmul_peak, resolve_precision
-from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds, write_thresholds
+from fineclass.training.interrupt import StopOnSignal, TrainingInterrupted, stop_on_signals
 from fineclass.training.metrics import multilabel_metrics, trainer_metrics_fn
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
@@ -207,9 +207,7 @@ def save_model(out: Path, trainer, tokenizer, label_space: LabelSpace, config: T
     staging = out / ".model.partial"
     trainer.save_model(str(staging))
     tokenizer.save_pretrained(str(staging))
-    for leftover in ("training_args.bin",):
-        if (staging / leftover).exists():
-            (staging / leftover).unlink()
+    (staging / "training_args.bin").unlink(missing_ok=True)  # a Trainer pickle, not part of the model
     replace_dir_atomic(staging, out / MODEL)
     return out / MODEL
 
