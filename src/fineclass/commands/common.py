@@ -1,0 +1,92 @@
+"""The typer app shared by every command module, with one-line user errors and console output."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from fineclass.errors import FineclassError
+
+app = typer.Typer(
+    help="Fine-tune BERT-family encoders into text classifiers, evaluate them, and predict.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def user_errors(command):
+    """A FineclassError is the user's: print one line and exit 2. Anything else is our bug and keeps its traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        setup_logging()
+        try:
+            return command(*args, **kwargs)
+        except FineclassError as err:
+            print(f"error: {err}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def setup_logging() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not logging.getLogger("fineclass").handlers:
+        handler = RichHandler(console=err_console, show_time=False, show_path=False)
+        logging.getLogger("fineclass").addHandler(handler)
+        logging.getLogger("fineclass").setLevel(logging.INFO)
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    import datasets
+
+    datasets.disable_progress_bars()
+
+
+def default_output_dir(data: str) -> str:
+    stem = Path(data.rstrip("/").split("?")[0]).stem.replace(":", "-") or "run"
+    return str(Path("runs") / stem)
+
+
+def print_metrics_table(metrics: dict, title: str) -> None:
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "f1_samples", "exact_match"):
+        if key in metrics:
+            table.add_row(key, f"{metrics[key]:.4f}")
+    console.print(table)
+    per_class = metrics.get("per_class")
+    if per_class:
+        detail = Table(title="per class")
+        for column in ("label", "precision", "recall", "f1", "support"):
+            detail.add_column(column, justify="left" if column == "label" else "right")
+        for name, row in per_class.items():
+            detail.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
+        console.print(detail)
+
+
+def check_precision(precision: str) -> str:
+    from fineclass.config import PRECISIONS
+    from fineclass.training.hardware import resolve_precision
+
+    if precision not in PRECISIONS:
+        raise FineclassError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return resolve_precision(precision)
+
+

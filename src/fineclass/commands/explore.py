@@ -1,0 +1,168 @@
+"""`explore`, `tokenize`, `fill-mask` and `inspect`: look at the data and the model before training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from fineclass.commands.common import app, console, user_errors, default_output_dir
+from fineclass.errors import FineclassError
+
+
+@app.command()
+@user_errors
+def explore(
+    data: Annotated[str, typer.Argument(help="Data, given exactly as to `train`.")],
+    model: Annotated[Optional[str], typer.Option(help="Tokenizer to measure token lengths with [default: bundled MiniLM].")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where explore.html and plots/ go [default: runs/<data name>-explore].")] = None,
+    text_column: Annotated[Optional[str], typer.Option(help="Text column [default: detected].")] = None,
+    label_column: Annotated[Optional[str], typer.Option(help="Label column [default: detected].")] = None,
+    label_names: Annotated[Optional[str], typer.Option(help="Label names file.")] = None,
+    multi_label: Annotated[Optional[bool], typer.Option("--multi-label/--single-label", help="Override multi-label detection.")] = None,
+    max_length: Annotated[Optional[int], typer.Option(help="Truncation limit to report against [default: the model's].")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier explore.html.")] = False,
+) -> None:
+    """Class balance, text and token lengths, and figures, in the terminal and in explore.html."""
+    from fineclass.config import DEFAULT_MODEL
+    from fineclass.data.explore import explore_task, write_explore_html
+    from fineclass.data.load import load_raw_data
+    from fineclass.data.prepare import prepare_task
+    from fineclass.modeling import load_tokenizer, model_max_length, resolve_model_path
+
+    out = output_dir or Path(default_output_dir(data) + "-explore")
+    if (out / "explore.html").exists() and not overwrite:
+        raise FineclassError(f"{out / 'explore.html'} already exists; pass --overwrite to replace it, or choose another --output-dir")
+    task = prepare_task(load_raw_data(data), text_column, label_column, label_names, multi_label, for_training=False)
+    path = resolve_model_path(model or DEFAULT_MODEL)
+    tokenizer = load_tokenizer(path)
+    from transformers import AutoConfig
+
+    limit = model_max_length(tokenizer, AutoConfig.from_pretrained(path), max_length)
+    out.mkdir(parents=True, exist_ok=True)
+    result = explore_task(task, tokenizer, limit, out)
+    report = write_explore_html(result, data, out / "explore.html")
+    print_exploration(result)
+    console.print(f"report: {report}")
+
+
+def print_exploration(result) -> None:
+    rows = Table(title="rows")
+    for column in ("split", "rows", "skipped", "duplicates"):
+        rows.add_column(column, justify="left" if column == "split" else "right")
+    for split, n in result.rows.items():
+        rows.add_row(split, str(n), str(result.dropped.get(split, 0)), str(result.duplicates.get(split, 0)))
+    console.print(rows)
+    classes = Table(title=f"classes (imbalance ratio {result.imbalance_ratio})")
+    for column in ("label", "texts", "mean words", "median words"):
+        classes.add_column(column, justify="left" if column == "label" else "right")
+    for name, count in sorted(result.class_counts.items(), key=lambda kv: -kv[1]):
+        words = result.words_by_class.get(name, {})
+        classes.add_row(name, str(count), str(words.get("mean", "-")), str(words.get("median", "-")))
+    console.print(classes)
+    percentiles = ", ".join(f"{k} {v}" for k, v in result.token_percentiles.items())
+    console.print(f"token lengths: {percentiles}; {result.truncated_share:.2%} of texts exceed the limit of {result.max_length}")
+    if result.labels_per_text:
+        console.print(f"labels per text: mean {result.labels_per_text['mean']}, "
+                      f"{result.labels_per_text['share_with_several']:.2%} with several")
+
+
+def load_any_model(model: str | None):
+    """A fineclass run or model directory as a classifier; anything else as its base model."""
+    from transformers import AutoModel
+
+    from fineclass.config import DEFAULT_MODEL
+    from fineclass.modeling import load_classifier, load_tokenizer, resolve_model_path
+    from fineclass.rundir import resolve_model_dir
+
+    name = model or DEFAULT_MODEL
+    if Path(name).is_dir():
+        directory = resolve_model_dir(name)
+        config = json.loads((directory / "config.json").read_text())
+        if any(a.endswith("ForSequenceClassification") for a in config.get("architectures") or []):
+            return load_classifier(directory)
+    path = resolve_model_path(name)
+    tokenizer = load_tokenizer(path)
+    try:
+        return AutoModel.from_pretrained(path, attn_implementation="eager"), tokenizer
+    except (OSError, ValueError) as err:
+        raise FineclassError(f"could not load model {name!r}: {str(err).splitlines()[0]}") from None
+
+
+@app.command()
+@user_errors
+def tokenize(
+    text: Annotated[str, typer.Argument(help="Text to tokenize.")],
+    model: Annotated[Optional[str], typer.Option(help="Tokenizer of this model [default: bundled MiniLM].")] = None,
+) -> None:
+    """Tokens, ids, attention mask and special tokens of one text, with the vocabulary size and length limit."""
+    from fineclass.config import DEFAULT_MODEL
+    from fineclass.inspection import tokenize_text
+    from fineclass.modeling import load_tokenizer, resolve_model_path
+    from fineclass.rundir import resolve_model_dir
+
+    name = model or DEFAULT_MODEL
+    path = str(resolve_model_dir(name)) if Path(name).is_dir() else resolve_model_path(name)
+    result = tokenize_text(load_tokenizer(path), text)
+    table = Table(title=f"{len(result.tokens)} tokens")
+    for column in ("position", "token", "id", "attention"):
+        table.add_column(column, justify="right" if column != "token" else "left")
+    for i, (token, token_id, mask) in enumerate(zip(result.tokens, result.input_ids, result.attention_mask)):
+        table.add_row(str(i), token, str(token_id), str(mask))
+    console.print(table)
+    console.print(f"special tokens: {result.special_tokens}")
+    console.print(f"vocabulary size: {result.vocab_size}   maximum length: {result.max_length}")
+
+
+@app.command("fill-mask")
+@user_errors
+def fill_mask_command(
+    text: Annotated[str, typer.Argument(help='Text with one mask token, like "Boston is the capital of [MASK]."')],
+    model: Annotated[str, typer.Option(help="A model with a masked-LM head.")] = "bert-base-uncased",
+    top_k: Annotated[int, typer.Option(help="How many guesses to show.")] = 5,
+) -> None:
+    """The masked word's most likely tokens (needs a model trained with masked language modelling)."""
+    from fineclass.inspection import fill_mask
+    from fineclass.modeling import load_tokenizer, resolve_model_path
+
+    if top_k < 1:
+        raise FineclassError(f"--top-k must be >= 1, got {top_k}")
+    path = resolve_model_path(model)
+    guesses = fill_mask(path, load_tokenizer(path), text, top_k)
+    table = Table(title=text)
+    table.add_column("token")
+    table.add_column("probability", justify="right")
+    for token, prob in guesses:
+        table.add_row(token, f"{prob:.4f}")
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def inspect(
+    model: Annotated[Optional[str], typer.Argument(help="A run, model directory or hub name [default: bundled MiniLM].")] = None,
+    text: Annotated[str, typer.Option(help="Text for the example forward pass.")] = "Tokenization is unbelievably important!",
+) -> None:
+    """Architecture, sizes, parameter counts, head, label map and the tensor shapes of one forward pass."""
+    from fineclass.inspection import describe_model
+
+    loaded, tokenizer = load_any_model(model)
+    info = describe_model(loaded, tokenizer, text)
+    table = Table(title=f"{info['architecture']} ({info['model_type']})")
+    table.add_column("")
+    table.add_column("", overflow="fold")
+    for key in ("layers", "hidden_size", "attention_heads", "parameters", "head", "head_parameters", "problem_type", "id2label"):
+        value = info[key]
+        table.add_row(key, f"{value:,}" if isinstance(value, int) and key.endswith("parameters") else str(value))
+    console.print(table)
+    shapes = Table(title="tensor shapes of one forward pass")
+    shapes.add_column("tensor")
+    shapes.add_column("shape")
+    for name, shape in info["shapes"].items():
+        shapes.add_row(name, str(shape))
+    console.print(shapes)
+
+
