@@ -34,11 +34,12 @@ setup-dev: $(VENV)/.installed-dev
 train: setup
 	$(BIN)/fineclass train $(EMOTION) --output-dir $(RUN_DIR) --overwrite
 
-# The report's browser test uses Debian's chromium; without it (no apt, no root) that one test skips.
+# The browser tests use Debian's chromium and chromium-driver; without them (no apt, no root) those tests skip.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && \
-		timeout 600 apt-get update -qq && timeout 600 apt-get install -y -qq chromium >/dev/null) || \
-		echo "chromium not installed: the browser test will be skipped"
+	@(command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1) || \
+		(command -v apt-get >/dev/null 2>&1 && timeout 600 apt-get update -qq && \
+		timeout 600 apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+		echo "chromium not installed: the browser tests will be skipped"
 
 test: setup-dev chromium
 	$(BIN)/python -m pytest

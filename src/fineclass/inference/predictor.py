@@ -69,22 +69,33 @@ class Predictor:
 
     def predict_logits(self, texts: list[str]) -> np.ndarray:
         """Raw logits, one row per text, in input order."""
+        return self.logits_from_encoded(self.encode(texts))
+
+    def encode(self, texts: list[str]) -> dict[str, list[list[int]]]:
+        """Token ids (and masks) per text, truncated to the model's limit and not yet padded."""
         if not texts:
-            return np.zeros((0, self.label_space.num_labels), dtype=np.float32)
+            return {"input_ids": []}
         encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
+        return {k: encoded[k] for k in self.tokenizer.model_input_names if k in encoded}
+
+    def logits_from_encoded(self, encoded: dict[str, list[list[int]]]) -> np.ndarray:
+        """Logits for texts `encode` returned: sorted by length, padded per batch, put back in order."""
+        count = len(encoded["input_ids"])
+        logits = np.zeros((count, self.label_space.num_labels), dtype=np.float32)
         order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
-        keys = [k for k in self.tokenizer.model_input_names if k in encoded]
-        logits = np.zeros((len(texts), self.label_space.num_labels), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
+        for start in range(0, count, self.batch_size):
             rows = order[start:start + self.batch_size]
-            batch = self.tokenizer.pad({k: [encoded[k][i] for i in rows] for k in keys}, return_tensors="np")
+            batch = self.tokenizer.pad({k: [v[i] for i in rows] for k, v in encoded.items()}, return_tensors="np")
             logits[rows] = self.backend(batch)
         return logits
 
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """Softmax (multi-class) or per-label sigmoid (multi-label) of logits."""
+        return sigmoid(logits) if self.label_space.multi_label else softmax(logits)
+
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Softmax probabilities (multi-class) or per-label sigmoid probabilities (multi-label)."""
-        logits = self.predict_logits(texts)
-        return sigmoid(logits) if self.label_space.multi_label else softmax(logits)
+        return self.probabilities(self.predict_logits(texts))
 
     def predict(self, texts: list[str], top_k: int = 1, threshold: float | None = None) -> list[Prediction]:
         """Labels for each text; multi-label keeps every label at or above its threshold."""

@@ -1,0 +1,67 @@
+"""`fineclass serve`: an HTTP API and a small web page for a trained model."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Annotated
+
+import typer
+
+from fineclass.commands.common import app, check_precision, console, user_errors
+from fineclass.errors import FineclassError
+
+logger = logging.getLogger("fineclass")
+
+
+@app.command()
+@user_errors
+def serve(
+    model_dir: Annotated[str, typer.Argument(help="A fineclass run, model or ONNX export directory.")],
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 exposes the server to the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    batching: Annotated[bool, typer.Option("--batching/--no-batching", help="Merge concurrent requests into one forward pass.")] = True,
+    max_wait_ms: Annotated[float, typer.Option(help="How long a request waits for others to share its forward pass.")] = 5.0,
+    max_batch_tokens: Annotated[int, typer.Option(help="Padded tokens (texts x longest) per forward pass.")] = 8192,
+    max_texts: Annotated[int, typer.Option(help="Texts per request; more gets HTTP 413.")] = 64,
+    max_chars: Annotated[int, typer.Option(help="Characters per text; longer gets HTTP 413.")] = 10_000,
+    batch_size: Annotated[int, typer.Option(help="Texts per forward pass inside one batch.")] = 64,
+    precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 or auto.")] = "fp32",
+) -> None:
+    """Serve a model over HTTP: POST /predict, GET /info, /health, /metrics, and a web page at /."""
+    try:
+        import uvicorn
+
+        from fineclass.serving.app import ServeSettings, create_app
+        from fineclass.serving.batcher import BatchingSettings
+    except ImportError as err:
+        raise FineclassError(f"serving needs its extras ({err.name} is missing): pip install 'fineclass[serve]'") from None
+    from fineclass.inference.predictor import Predictor
+
+    problems = [message for bad, message in (
+        (not 0 < port < 65536, f"--port must be between 1 and 65535, got {port}"),
+        (max_wait_ms < 0, f"--max-wait-ms must be >= 0, got {max_wait_ms}"),
+        (max_batch_tokens < 1, f"--max-batch-tokens must be >= 1, got {max_batch_tokens}"),
+        (max_texts < 1, f"--max-texts must be >= 1, got {max_texts}"),
+        (max_chars < 1, f"--max-chars must be >= 1, got {max_chars}"),
+        (batch_size < 1, f"--batch-size must be >= 1, got {batch_size}"),
+    ) if bad]
+    if problems:
+        raise FineclassError("; ".join(problems))
+    predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision))
+    settings = ServeSettings(max_texts, max_chars, BatchingSettings(batching, max_wait_ms, max_batch_tokens))
+    if not is_loopback(host):
+        logger.warning("listening on %s: the API has no authentication; anyone who can reach this address can use it", host)
+    console.print(f"serving {model_dir} on http://{host}:{port}/ (batching {'on' if batching else 'off'}); Ctrl+C or SIGTERM stops it")
+    # uvicorn stops accepting on SIGTERM/SIGINT, lets requests in flight finish, then runs the app's shutdown.
+    uvicorn.run(create_app(predictor, settings, model_dir), host=host, port=port, log_level="warning",
+                timeout_graceful_shutdown=10)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

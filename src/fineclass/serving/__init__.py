@@ -1,0 +1,1 @@
+"""`fineclass serve`: a FastAPI app around the Predictor, with dynamic micro-batching."""

@@ -1,0 +1,137 @@
+"""Dynamic micro-batching: requests that arrive together share one forward pass, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+Encoded = dict[str, list[list[int]]]
+
+
+@dataclass
+class BatchingSettings:
+    """How requests are grouped into forward passes."""
+
+    enabled: bool = True
+    """Off: every request gets its own forward pass, one at a time."""
+    max_wait_ms: float = 5.0
+    """How long the first request of a batch waits for company while the model is idle."""
+    max_batch_tokens: int = 8192
+    """Cap on texts x longest text (padded tokens) per forward pass; a larger single request still runs alone."""
+    max_batch_texts: int = 256
+    """Cap on texts per forward pass."""
+
+
+@dataclass
+class _Job:
+    encoded: Encoded
+    future: asyncio.Future
+    longest: int = field(init=False)
+
+    def __post_init__(self):
+        self.longest = max(len(ids) for ids in self.encoded["input_ids"])
+
+    @property
+    def size(self) -> int:
+        return len(self.encoded["input_ids"])
+
+
+class MicroBatcher:
+    """Queue requests, group them under a token budget, and run each group in one worker thread.
+
+    `run_batch` takes the merged encodings and returns one row of logits per text. It runs in a single
+    worker thread, so the model is never called concurrently and the event loop stays free for I/O.
+    """
+
+    def __init__(self, run_batch: Callable[[Encoded], np.ndarray], settings: BatchingSettings,
+                 on_batch: Callable[[int, int], None] | None = None):
+        self.run_batch = run_batch
+        self.settings = settings
+        self.on_batch = on_batch or (lambda texts, requests: None)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fineclass-model")
+        self.queue: asyncio.Queue[_Job] | None = None
+        self.task: asyncio.Task | None = None
+        self._carry: _Job | None = None
+
+    async def start(self) -> None:
+        self.queue = asyncio.Queue()
+        self.task = asyncio.create_task(self._loop(), name="fineclass-batcher")
+
+    async def stop(self) -> None:
+        """Finish the batch in flight, fail what is still queued, and release the worker thread."""
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        while self.queue is not None and not self.queue.empty():
+            job = self.queue.get_nowait()
+            if not job.future.done():
+                job.future.set_exception(RuntimeError("the server is shutting down"))
+        self.executor.shutdown(wait=True)
+
+    @property
+    def alive(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    async def submit(self, encoded: Encoded) -> np.ndarray:
+        """Logits for one request's encoded texts, once its batch has run."""
+        if not self.alive:
+            raise RuntimeError("the model worker is not running")
+        future = asyncio.get_running_loop().create_future()
+        await self.queue.put(_Job(encoded, future))
+        return await future
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            jobs = await self._collect()
+            merged = {key: [row for job in jobs for row in job.encoded[key]] for key in jobs[0].encoded}
+            self.on_batch(sum(job.size for job in jobs), len(jobs))
+            try:
+                logits = await loop.run_in_executor(self.executor, self.run_batch, merged)
+            except Exception as err:  # a failing batch fails its requests, never the server
+                logger.exception("a batch of %d request(s) failed", len(jobs))
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(err)
+                continue
+            start = 0
+            for job in jobs:
+                if not job.future.done():  # the client may have gone away
+                    job.future.set_result(logits[start:start + job.size])
+                start += job.size
+
+    async def _collect(self) -> list[_Job]:
+        """The next group: whatever is queued now, plus up to max_wait_ms of late arrivals, under the caps."""
+        first = self._carry or await self.queue.get()
+        self._carry = None
+        jobs = [first]
+        if not self.settings.enabled:
+            return jobs
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.max_wait_ms / 1000
+        texts, longest = first.size, first.longest
+        while texts < self.settings.max_batch_texts:
+            try:
+                if self.queue.empty():
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    job = await asyncio.wait_for(self.queue.get(), remaining)
+                else:
+                    job = self.queue.get_nowait()
+            except (asyncio.TimeoutError, TimeoutError):
+                break
+            padded = (texts + job.size) * max(longest, job.longest)
+            if padded > self.settings.max_batch_tokens or texts + job.size > self.settings.max_batch_texts:
+                self._carry = job  # it starts the next batch
+                break
+            jobs.append(job)
+            texts, longest = texts + job.size, max(longest, job.longest)
+        return jobs

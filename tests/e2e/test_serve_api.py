@@ -1,0 +1,152 @@
+"""The HTTP API through FastAPI's TestClient: every endpoint, and every bad-input case."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from fineclass.inference.predictor import Predictor
+from fineclass.serving.app import ServeSettings, create_app
+from tests.conftest import run_cli
+from tests.serving_fixtures import TEXTS, save_classifier
+
+
+@pytest.fixture(scope="module")
+def multiclass_dir(tiny_model_dir, tmp_path_factory):
+    return save_classifier(tiny_model_dir, tmp_path_factory.mktemp("serve") / "model", multi_label=False)
+
+
+@pytest.fixture(scope="module")
+def multilabel_model_dir(tiny_model_dir, tmp_path_factory):
+    return save_classifier(tiny_model_dir, tmp_path_factory.mktemp("serve-ml") / "model", multi_label=True)
+
+
+@pytest.fixture
+def client(multiclass_dir):
+    settings = ServeSettings(max_texts=8, max_chars=200)
+    with TestClient(create_app(Predictor.from_dir(multiclass_dir), settings, multiclass_dir)) as test_client:
+        yield test_client
+
+
+def test_predict_matches_the_predictor(client, multiclass_dir):
+    response = client.post("/predict", json={"texts": TEXTS, "top_k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    expected = Predictor.from_dir(multiclass_dir).predict(TEXTS, top_k=3)
+    assert body["model"] == "model"
+    assert [p["labels"] for p in body["predictions"]] == [e.labels for e in expected]
+    for got, want in zip(body["predictions"], expected):
+        assert got["text"] == want.text and len(got["top_k"]) == 3
+        np.testing.assert_allclose([s["score"] for s in got["top_k"]], [s for _, s in want.top_k], atol=1e-5)
+
+
+def test_multilabel_uses_tuned_thresholds_unless_overridden(multilabel_model_dir):
+    predictor = Predictor.from_dir(multilabel_model_dir)
+    np.testing.assert_allclose(predictor.thresholds, [0.3, 0.5, 0.7])
+    with TestClient(create_app(predictor, model_dir=multilabel_model_dir)) as client:
+        tuned = client.post("/predict", json={"texts": TEXTS}).json()["predictions"]
+        low = client.post("/predict", json={"texts": TEXTS, "threshold": 0.01}).json()["predictions"]
+        info = client.get("/info").json()
+    assert [p["labels"] for p in tuned] == [p.labels for p in predictor.predict(TEXTS)]
+    assert all(sorted(p["labels"]) == ["anger", "joy", "sadness"] for p in low)
+    assert info["task"] == "multi-label" and info["thresholds"] == {"joy": 0.3, "sadness": 0.5, "anger": 0.7}
+
+
+def test_health_info_metrics_page_and_schema(client):
+    assert client.get("/health").json() == {"status": "ok", "ready": True}
+    info = client.get("/info").json()
+    assert info["labels"] == ["joy", "sadness", "anger"] and info["task"] == "multi-class"
+    assert info["limits"] == {"max_texts": 8, "max_chars": 200} and info["thresholds"] is None
+    client.post("/predict", json={"texts": ["sad"]})
+    metrics = client.get("/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert 'fineclass_requests_total{path="/predict",status="200"} 1.0' in metrics.text
+    assert "fineclass_request_seconds_bucket" in metrics.text and "fineclass_batch_texts_count 1.0" in metrics.text
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="classify"' in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # nothing from a CDN
+    schema = client.get("/openapi.json").json()
+    assert {"/predict", "/health", "/info", "/metrics"} <= set(schema["paths"])
+    assert {"413", "422"} <= set(schema["paths"]["/predict"]["post"]["responses"])
+
+
+def test_run_directory_metrics_in_info(tiny_model_dir, emotion_like_csv, tmp_path):
+    run = tmp_path / "run"
+    assert run_cli("train", emotion_like_csv, "--model", tiny_model_dir, "-o", run, "--epochs", "1", "--quiet",
+                   "--no-baseline").exit_code == 0
+    with TestClient(create_app(Predictor.from_dir(run), model_dir=run)) as client:
+        info = client.get("/info").json()
+    assert info["name"] == "run" and 0 <= info["metrics"]["test"]["accuracy"] <= 1
+
+
+BAD_REQUESTS = [
+    ("{not json", 422, "the body is not valid JSON"),
+    ("[1, 2]", 422, "the body must be a JSON object"),
+    ("{}", 422, "texts: Field required"),
+    ('{"texts": []}', 422, "texts: List should have at least 1 item"),
+    ('{"texts": "one text"}', 422, "texts: Input should be a valid list"),
+    ('{"texts": [1]}', 422, "texts.0: Input should be a valid string"),
+    ('{"texts": [null]}', 422, "texts.0: Input should be a valid string"),
+    ('{"texts": ["a"], "top_k": 0}', 422, "top_k: Input should be greater than or equal to 1"),
+    ('{"texts": ["a"], "top_k": "x"}', 422, "top_k: Input should be a valid integer"),
+    ('{"texts": ["a"], "threshold": 1.5}', 422, "threshold: Input should be less than 1"),
+    ('{"texts": ["a"], "extra": 1}', 422, "extra: Extra inputs are not permitted"),
+    ('{"texts": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]}', 413, "9 texts in one request, over the limit of 8"),
+    ('{"texts": ["' + "a" * 201 + '"]}', 413, "texts[0] has 201 characters, over the limit of 200"),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "message"), BAD_REQUESTS, ids=[b[2][:30] for b in BAD_REQUESTS])
+def test_bad_requests_get_a_clear_json_error(client, body, status, message):
+    response = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == status
+    assert message in response.json()["error"]
+    assert client.get("/health").status_code == 200
+
+
+def test_oversized_body_is_refused_before_parsing(client):
+    body = '{"texts": ["' + "a" * (8 * 200 * 6 + 70_000) + '"]}'
+    response = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "request body of" in response.json()["error"]
+
+
+def test_wrong_method_and_unknown_path(client):
+    assert client.get("/predict").status_code == 405
+    assert client.get("/nothing-here").status_code == 404
+    assert 'path="other",status="404"' in client.get("/metrics").text
+
+
+def test_a_failing_request_does_not_take_the_server_down(multiclass_dir):
+    predictor = Predictor.from_dir(multiclass_dir)
+    real_backend = predictor.backend
+    calls = {"n": 0}
+
+    def flaky(batch):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("simulated failure in the forward pass")
+        return real_backend(batch)
+
+    predictor.backend = flaky
+    with TestClient(create_app(predictor)) as client:
+        failed = client.post("/predict", json={"texts": ["sad"]})
+        assert failed.status_code == 500
+        assert failed.json()["error"] == "prediction failed: RuntimeError: simulated failure in the forward pass"
+        assert client.post("/predict", json={"texts": ["sad"]}).status_code == 200
+        assert client.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--port", "0"], "--port must be between 1 and 65535, got 0"),
+    (["--max-texts", "0", "--max-wait-ms", "-1"], "--max-wait-ms must be >= 0, got -1.0; --max-texts must be >= 1, got 0"),
+    (["--precision", "fp8"], "--precision must be one of"),
+])
+def test_serve_rejects_bad_options(multiclass_dir, flags, message):
+    result = run_cli("serve", multiclass_dir, *flags)
+    assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.output
+
+
+def test_serve_needs_a_model_directory(tmp_path):
+    result = run_cli("serve", tmp_path / "missing")
+    assert result.exit_code == 2 and result.stderr.startswith("error: ")

@@ -1,0 +1,70 @@
+"""Micro-batching: concurrent requests share forward passes, under the token and text caps."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from fineclass.serving.batcher import BatchingSettings, MicroBatcher
+
+
+def run_requests(settings: BatchingSettings, requests: list[list[list[int]]], fail_on: int | None = None):
+    """Submit every request at once; returns each request's rows and the sizes of the batches run."""
+    batches = []
+
+    def run_batch(encoded):
+        time.sleep(0.02)  # a forward pass takes time, so later requests queue up behind it
+        batches.append(len(encoded["input_ids"]))
+        if fail_on is not None and fail_on in [ids[0] for ids in encoded["input_ids"]]:
+            raise ValueError("bad batch")
+        return np.array([[float(ids[0]), float(len(ids))] for ids in encoded["input_ids"]])
+
+    async def main():
+        batcher = MicroBatcher(run_batch, settings)
+        await batcher.start()
+        try:
+            return await asyncio.gather(*(batcher.submit({"input_ids": ids}) for ids in requests), return_exceptions=True)
+        finally:
+            await batcher.stop()
+
+    return asyncio.run(main()), batches
+
+
+def make_requests(count: int, texts_each: int = 1, length: int = 5) -> list[list[list[int]]]:
+    return [[[i * 10 + j] * length for j in range(texts_each)] for i in range(count)]
+
+
+def test_concurrent_requests_share_batches_and_get_their_own_rows():
+    requests = make_requests(16, texts_each=2)
+    results, batches = run_requests(BatchingSettings(max_wait_ms=20), requests)
+    assert sum(batches) == 32 and len(batches) < 16
+    for request, rows in zip(requests, results):
+        np.testing.assert_array_equal(rows[:, 0], [ids[0] for ids in request])
+
+
+def test_batching_off_runs_each_request_alone():
+    results, batches = run_requests(BatchingSettings(enabled=False), make_requests(6, texts_each=3))
+    assert batches == [3] * 6 and all(r.shape == (3, 2) for r in results)
+
+
+@pytest.mark.parametrize(("settings", "largest"), [
+    (BatchingSettings(max_wait_ms=20, max_batch_tokens=40), 8),  # 8 texts x 5 tokens
+    (BatchingSettings(max_wait_ms=20, max_batch_texts=4), 4),
+])
+def test_batches_stay_under_the_caps(settings, largest):
+    _, batches = run_requests(settings, make_requests(20))
+    assert sum(batches) == 20 and max(batches) == largest
+
+
+def test_a_request_over_the_token_budget_still_runs_alone():
+    results, batches = run_requests(BatchingSettings(max_batch_tokens=10), make_requests(2, texts_each=4, length=50))
+    assert batches == [4, 4] and results[1].shape == (4, 2)
+
+
+def test_a_failing_batch_fails_only_its_requests():
+    results, _ = run_requests(BatchingSettings(enabled=False), make_requests(3), fail_on=10)
+    assert isinstance(results[1], ValueError)
+    assert results[0].shape == (1, 2) and results[2].shape == (1, 2)
