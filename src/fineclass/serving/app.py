@@ -111,7 +111,8 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None, mode
             logger.exception("prediction failed")
             return error(500, f"prediction failed: {type(err).__name__}: {err}")
         results = predictor.decide(request.texts, predictor.probabilities(logits), request.top_k, request.threshold)
-        return {"model": info["name"], "predictions": [r.to_dict() for r in results]}
+        # A Response skips FastAPI's re-validation of the payload against PredictResponse (it is built to match).
+        return JSONResponse({"model": info["name"], "predictions": [r.to_dict() for r in results]})
 
     @app.get("/health")
     async def health():
