@@ -94,6 +94,33 @@ def plot_curves(epochs, series: dict[str, list[float]], path: Path, title: str, 
     return _save(fig, path)
 
 
+def plot_pareto(names: list[str], speeds: list[float], scores: list[float], on_front: list[bool], path: Path,
+                metric: str) -> Path:
+    """A metric against texts per second (log scale), the Pareto front joined by a line.
+
+    Points are numbered in the order given (the leaderboard's), with the names in a key beside the plot,
+    because candidates often share a score and their names would overlap.
+    """
+    plt = _pyplot()
+    speeds, scores, front = np.asarray(speeds, float), np.asarray(scores, float), np.asarray(on_front, bool)
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    ax.scatter(speeds[~front], scores[~front], color="#8c8c8c", label="dominated")
+    ax.scatter(speeds[front], scores[front], color="#c44e52", label="Pareto front", zorder=3)
+    order = np.argsort(speeds[front])
+    ax.plot(speeds[front][order], scores[front][order], color="#c44e52", linestyle="--", linewidth=1)
+    for number, (x, y) in enumerate(zip(speeds, scores), 1):
+        ax.annotate(str(number), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    key = "\n".join(f"{number}  {name}" for number, name in enumerate(names, 1))
+    ax.text(1.03, 1.0, key, transform=ax.transAxes, va="top", fontsize=8)
+    ax.set_xscale("log")
+    ax.margins(x=0.1, y=0.1)
+    ax.set_xlabel("texts per second (batch prediction, log scale)")
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} against throughput")
+    ax.legend(loc="lower left")
+    return _save(fig, path)
+
+
 def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()

@@ -1,0 +1,85 @@
+"""`fineclass compare`: several candidates trained or evaluated on one split, ranked in a leaderboard."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from fineclass.commands import train as train_command
+from fineclass.commands.common import app, console, default_output_dir, user_errors
+
+OWN_OPTIONS = ("data", "output_dir", "overwrite")  # compare's own, with its own help
+NOT_FOR_COMPARE = ("model",)  # --models replaces it
+
+
+def compare(
+    ctx: typer.Context,
+    data: Annotated[str, typer.Argument(help="Data, given exactly as to `train` (put it before --models).")],
+    models: Annotated[list[str], typer.Option(
+        "--models", "-m",
+        help="Candidates, space-separated: hub names or model directories (fine-tuned here), fineclass run directories "
+             "(evaluated only), tfidf-logreg, frozen:<model>, shrink:<model>:K, <model dir>@onnx-int8.")],
+    output_dir: Annotated[Optional[str], typer.Option("--output-dir", "-o", help="Where compare.json, compare.html, data/ and candidates/ go [default: runs/<data name>-compare].")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier compare in --output-dir.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No training progress bars.")] = False,
+    **options,
+) -> None:
+    """Train or evaluate several candidates on the same split and test set, and rank them: metrics, speed and size."""
+    from fineclass.compare.run import run_compare
+    from fineclass.config import build_config, load_config_file
+    from fineclass.training.interrupt import TrainingInterrupted
+
+    config_file = options.pop("config", None)
+    file_values = load_config_file(config_file) if config_file else {}
+    flags = {**options, "data": data, "output_dir": output_dir, "overwrite": overwrite or None}
+    if output_dir is None and not file_values.get("output_dir"):
+        flags["output_dir"] = default_output_dir(data) + "-compare"
+    run_config = build_config(file_values, flags)
+    try:
+        result = run_compare(run_config, [*models, *ctx.args], show_progress=not quiet)
+    except TrainingInterrupted:  # its message is about `train --resume`, which compare does not have
+        print(f"interrupted: no leaderboard was written; run the command again with --overwrite to start over "
+              f"(the candidates finished so far are in {run_config.output_dir}/candidates)", file=sys.stderr)
+        raise typer.Exit(130) from None
+    print_leaderboard(result)
+
+
+def print_leaderboard(result) -> None:
+    from fineclass.compare.leaderboard import leaderboard_rows
+
+    headers, rows = leaderboard_rows(result.candidates, result.labels)
+    table = Table(title=f"leaderboard ({len(rows)} candidates, ranked by {headers[3]} on the test split)")
+    for header in headers:
+        table.add_column(header, justify="left" if header in ("candidate", "kind") else "right")
+    for row in rows:
+        table.add_row(*row)
+    # As wide as the cells need: a narrow terminal wraps the lines rather than cutting the names and numbers.
+    needed = sum(max(len(cell) for cell in column) + 3 for column in zip(headers, *rows)) + 1
+    if needed > console.width:
+        table.width = needed
+    console.print(table, crop=False)
+    paths = result.paths
+    console.print(f"leaderboard: {paths['json']}   report: {paths['html']}   plot: {paths['plot']}")
+
+
+def with_train_options(command):
+    """Give `command` train's options for the run's settings (all but DATA, --output-dir, --overwrite and --model).
+
+    The parameters are taken from `train` itself (those that are TrainConfig fields, and --config), so
+    compare takes exactly the same data and training options as train, with the same names, defaults and
+    help, and the two cannot drift apart.
+    """
+    from fineclass.config import FIELD_NAMES
+
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind != p.VAR_KEYWORD]
+    shared = [p for name, p in inspect.signature(train_command.train, eval_str=True).parameters.items()
+              if (name in FIELD_NAMES or name == "config") and name not in OWN_OPTIONS + NOT_FOR_COMPARE]
+    command.__signature__ = inspect.Signature(own + shared)
+    return command
+
+
+app.command("compare", context_settings={"allow_extra_args": True})(user_errors(with_train_options(compare)))

@@ -1,0 +1,1 @@
+"""`fineclass compare`: several candidate models trained or evaluated on one split, ranked on one test set."""

@@ -1,0 +1,114 @@
+"""The compare recipe: check the candidates → split once → build, time and score each → leaderboard."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from fineclass.compare.candidates import (
+    CANDIDATES,
+    LABELS_FILE,
+    CandidateResult,
+    CompareContext,
+    run_candidate,
+)
+from fineclass.compare.leaderboard import (
+    COMPARE_HTML,
+    COMPARE_JSON,
+    PARETO_PLOT,
+    headline_metric,
+    rank_candidates,
+    write_leaderboard,
+)
+from fineclass.compare.spec import check_candidates, parse_candidates
+from fineclass.config import TrainConfig
+from fineclass.errors import ConfigError, DataError
+from fineclass.labels import LabelSpace
+from fineclass.rundir import DATA
+from fineclass.training.train import load_task
+
+logger = logging.getLogger(__name__)
+
+ENTRIES = (COMPARE_JSON, COMPARE_HTML, PARETO_PLOT.parts[0], DATA, CANDIDATES)
+
+
+@dataclass
+class CompareResult:
+    output_dir: Path
+    labels: LabelSpace
+    candidates: list[CandidateResult]
+    """Ranked by the headline metric, best first."""
+    paths: dict[str, Path]
+    """compare.json, compare.html and the Pareto plot."""
+
+
+def run_compare(config: TrainConfig, models: list[str], show_progress: bool = True) -> CompareResult:
+    """Train or evaluate every candidate on one split of `config.data`, and write the leaderboard into config.output_dir."""
+    specs = parse_candidates(models)  # syntax errors before any data is read
+    out = Path(config.output_dir)
+    check_output_dir(out, config.overwrite)
+    task, frames = load_task(config)  # the same split train makes, with the same seed and fractions
+    if "test" not in frames:
+        raise DataError("compare scores every candidate on a test split, and DATA has none; "
+                        "give a test file, or a --split with a test share like 0.7,0.2,0.1")
+    labels = task.label_space
+    specs = check_candidates(specs, labels)  # missing directories, K, label sets: before any training
+    clear_output_dir(out)
+    ctx = CompareContext(config, out, write_split(out / DATA, frames, labels), labels, frames, show_progress)
+    results = []
+    key = headline_metric(labels)
+    for i, spec in enumerate(specs, 1):
+        logger.info("[%d/%d] %s (%s)", i, len(specs), spec.name, spec.kind)
+        result = run_candidate(spec, ctx)
+        logger.info("[%d/%d] %s: %s %.4f, %s texts/s, p50 %.2f ms", i, len(specs), spec.name, key,
+                    result.metrics[key], f"{result.texts_per_second:,.0f}", result.latency_ms_p50)
+        results.append(result)
+    ranked = rank_candidates(results, labels)
+    summary = {
+        "data": {"source": config.data, "rows": {s: len(f) for s, f in frames.items()}, "dropped": task.dropped,
+                 "split_dir": str(ctx.data_dir)},
+        "task": {"multi_label": labels.multi_label, "labels": list(labels.names)},
+        "measurement": {"threads": torch.get_num_threads(), "device": "cpu", "precision": "fp32 (torch), int8 (onnx-int8)"},
+        "settings": {k: v for k, v in config.to_dict().items() if k != "model"},  # each candidate names its own
+    }
+    paths = write_leaderboard(out, ranked, labels, summary)
+    return CompareResult(output_dir=out, labels=labels, candidates=ranked, paths=paths)
+
+
+def check_output_dir(out: Path, overwrite: bool) -> None:
+    """Refuse to replace an earlier compare without --overwrite, and never touch files compare did not write."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--output-dir {out} is a file; give a directory")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not overwrite:
+        what = f"{out / COMPARE_JSON} already exists" if (out / COMPARE_JSON).exists() else f"output directory {out} is not empty"
+        raise ConfigError(f"{what}; pass --overwrite to replace it, or choose another --output-dir")
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in ENTRIES)
+    if foreign:
+        raise ConfigError(f"output directory {out} holds files compare did not write ({', '.join(foreign[:5])}); "
+                          "choose another --output-dir so they are not lost")
+
+
+def clear_output_dir(out: Path) -> None:
+    for name in ENTRIES:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def write_split(directory: Path, frames: dict[str, pd.DataFrame], labels: LabelSpace) -> Path:
+    """Each split's rows as JSON Lines, and the label names in order: the data directory every fine-tune reads."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for split, frame in frames.items():
+        frame[["row", "text", "labels"]].to_json(directory / f"{split}.jsonl", orient="records", lines=True, force_ascii=False)
+    (directory / LABELS_FILE).write_text("\n".join(labels.names) + "\n", encoding="utf-8")
+    return directory
