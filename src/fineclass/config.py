@@ -13,6 +13,11 @@ from fineclass.errors import ConfigError
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 PRECISIONS = ("auto", "fp32", "bf16")
+SELECTION_METRICS = {
+    False: ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "loss"),
+    True: ("f1_micro", "f1_macro", "f1_weighted", "f1_samples", "exact_match", "loss"),
+}
+"""Validation metrics that can pick the best checkpoint, for multi-class (False) and multi-label (True) data."""
 
 
 @dataclass
@@ -65,7 +70,7 @@ class TrainConfig(DataConfig):
     metric: str | None = None
     """Validation metric that picks the best epoch: f1_macro (multi-class) or f1_micro (multi-label) by default."""
     early_stopping: int = 0
-    """Stop after this many epochs without improvement of `metric`; 0 turns early stopping off."""
+    """Stop after this many evaluations (epochs, or --save-steps intervals) without improvement of `metric`; 0 is off."""
     threshold: float = 0.5
     """Multi-label decision threshold before tuning, and the value of fixed thresholds."""
     thresholds: str = "per-label"
@@ -80,8 +85,12 @@ class TrainConfig(DataConfig):
     """Training arithmetic: auto (bf16 autocast where the CPU or GPU has native bf16, else fp32), fp32, or bf16."""
     baseline: bool = True
     """Also score the pretrained model with an untrained head on the test split, for comparison."""
+    save_steps: int | None = None
+    """Save a checkpoint, and score the validation split, every N optimizer steps; at the end of each epoch when None."""
+    save_total_limit: int = 2
+    """Checkpoints kept on disk: the best one and the newest, then older ones up to N in all (the Trainer's rule)."""
     keep_checkpoints: bool = False
-    """Keep the per-epoch checkpoints (with optimizer state) after a successful run; they are removed by default."""
+    """Keep the checkpoints (with optimizer state) after a successful run; they are removed by default."""
     overwrite: bool = False
     """Replace the outputs of an earlier run in output_dir."""
 
@@ -123,8 +132,8 @@ def parse_split(text: str | list | tuple) -> tuple[float, float, float]:
         raise ConfigError(f"--split {text!r} must be three numbers like 0.7,0.2,0.1 (train,test,validation)") from None
     if len(values) != 3 or any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6 or values[0] == 0:
         raise ConfigError(
-            f"--split {text!r} must be three non-negative fractions train,test,validation that sum to 1, "
-            "with a non-zero train share, like 0.7,0.2,0.1"
+            f"--split {text!r} must be three non-negative fractions train,test,validation that sum to 1 "
+            f"(these sum to {sum(values):g}), with a non-zero train share, like 0.7,0.2,0.1"
         )
     return values  # type: ignore[return-value]
 
@@ -134,9 +143,37 @@ def build_config(file_values: dict[str, Any], flag_values: dict[str, Any]) -> Tr
     merged = {**file_values, **{k: v for k, v in flag_values.items() if v is not None}}
     if "split" in merged:
         merged["split"] = parse_split(merged["split"])
+    merged = {name: _coerce(name, value) for name, value in merged.items()}
     config = TrainConfig(**merged)
     validate_config(config)
     return config
+
+
+FIELD_TYPES = {f.name: str(f.type) for f in fields(TrainConfig)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """A YAML value to its field's type: PyYAML reads `2e-5` as a string, and `epochs: three` must not crash."""
+    kind = FIELD_TYPES[name].replace(" | None", "")
+    if value is None or kind.startswith("tuple"):
+        return value
+    option = "--" + name.replace("_", "-")
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{option} must be true or false, got {value!r}")
+    if kind == "str":
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise ConfigError(f"{option} must be a string, got {value!r}")
+    number = int if kind == "int" else float
+    try:
+        converted = number(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        converted = None
+    if converted is None or (number is int and isinstance(value, float) and not value.is_integer()):
+        raise ConfigError(f"{option} must be {'a whole number' if number is int else 'a number'}, got {value!r}")
+    return converted
 
 
 def validate_config(config: TrainConfig) -> None:
@@ -156,9 +193,15 @@ def validate_config(config: TrainConfig) -> None:
         (config.max_length is None or config.max_length >= 2, f"--max-length must be >= 2, got {config.max_length}"),
         (0 < config.threshold < 1, f"--threshold must be between 0 and 1, got {config.threshold}"),
         (config.early_stopping >= 0, f"--early-stopping must be >= 0, got {config.early_stopping}"),
+        (config.save_steps is None or config.save_steps >= 1, f"--save-steps must be >= 1, got {config.save_steps}"),
+        (config.save_total_limit >= 1, f"--save-total-limit must be >= 1, got {config.save_total_limit}"),
         (config.class_weights in ("none", "balanced"), f"--class-weights must be none or balanced, got {config.class_weights!r}"),
         (config.pos_weight in ("none", "balanced"), f"--pos-weight must be none or balanced, got {config.pos_weight!r}"),
         (config.precision in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}"),
+        (
+            config.metric is None or any(config.metric in names for names in SELECTION_METRICS.values()),
+            f"--metric must be one of {', '.join(sorted(set().union(*SELECTION_METRICS.values())))}, got {config.metric!r}",
+        ),
         (
             config.max_train_samples is None or config.max_train_samples >= 1,
             f"--max-train-samples must be >= 1, got {config.max_train_samples}",

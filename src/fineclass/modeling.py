@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from fineclass.errors import ModelError
 from fineclass.labels import LabelSpace
 
 logger = logging.getLogger(__name__)
+
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
 
 BUNDLED_ALIASES = {
     "bundled:all-minilm-l6-v2",
@@ -29,11 +32,17 @@ def resolve_model_path(name: str) -> str:
     if path.exists():
         if not (path / "config.json").is_file():
             raise ModelError(f"model directory {path} has no config.json; point --model at a Hugging Face model directory")
+        try:
+            json.loads((path / "config.json").read_text(encoding="utf-8"))
+        except ValueError as err:  # JSONDecodeError, or bytes that are not UTF-8
+            raise ModelError(f"could not load model {path}: its config.json is not valid JSON ({err}); "
+                             "restore it from the model's source") from None
         return str(path)
     return name
 
 
 def load_tokenizer(name_or_path: str):
+    check_tokenizer_files(Path(name_or_path))
     try:
         return AutoTokenizer.from_pretrained(name_or_path)
     except (OSError, ValueError, TypeError) as err:
@@ -60,6 +69,8 @@ def load_classifier(model_dir: str | Path):
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
         raise ModelError(f"{model_dir} is not a model directory (no config.json); give a fineclass run or model directory")
+    check_tokenizer_files(model_dir)
+    check_label_count(model_dir)
     try:
         model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True, trust_remote_code=False)
     except (OSError, ValueError, KeyError, RuntimeError) as err:
@@ -69,6 +80,38 @@ def load_classifier(model_dir: str | Path):
     except (OSError, ValueError, TypeError) as err:
         raise ModelError(f"{model_dir} has no usable tokenizer ({_first_line(err)}); copy the tokenizer files of its base model there") from None
     return model, tokenizer
+
+
+def check_tokenizer_files(path: Path) -> None:
+    """From a directory without vocabulary files, transformers builds a tokenizer of special tokens only,
+    which turns every word into [UNK]: training would run, and learn nothing."""
+    if path.is_dir() and not any((path / name).is_file() for name in TOKENIZER_FILES):
+        raise ModelError(
+            f"model directory {path} has no tokenizer (no {', '.join(TOKENIZER_FILES[:3])}, ...); copy its base model's "
+            f"tokenizer there, for example: AutoTokenizer.from_pretrained(BASE).save_pretrained('{path}')"
+        )
+
+
+def check_label_count(model_dir: Path) -> None:
+    """config.json's labels must match the classifier's outputs; transformers would fail with a long report."""
+    weights = model_dir / "model.safetensors"
+    try:
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # from_pretrained reports an unreadable config
+    labels = len(config.get("id2label") or {}) or config.get("num_labels")
+    if not weights.is_file() or not labels:
+        return
+    from safetensors import safe_open
+
+    with safe_open(weights, framework="pt") as handle:
+        heads = [key for key in handle.keys() if key.endswith(("classifier.weight", "classifier.out_proj.weight"))]
+        rows = handle.get_slice(heads[0]).get_shape()[0] if heads else labels
+    if rows != labels:
+        raise ModelError(
+            f"{model_dir}: config.json names {labels} labels (id2label) but the classifier in model.safetensors has "
+            f"{rows} outputs; make id2label and label2id in config.json list the {rows} labels the model was trained on"
+        )
 
 
 def model_max_length(tokenizer, model_config, requested: int | None) -> int:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
-from fineclass.errors import ConfigError, ModelError
+from fineclass.errors import ConfigError, FineclassError, ModelError
 
 MODEL = "model"
 METRICS = "metrics.json"
@@ -18,6 +20,8 @@ DATA = "data"
 CHECKPOINTS = "checkpoints"
 THRESHOLDS = "thresholds.json"
 RUN_ENTRIES = (MODEL, METRICS, CONFIG, SPLITS, DATA, CHECKPOINTS, "report.html", "plots")
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
+NO_PERMISSION = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def prepare_output_dir(path: Path, overwrite: bool) -> None:
@@ -80,3 +84,41 @@ def replace_dir_atomic(staging: Path, target: Path) -> None:
     if target.exists():
         shutil.rmtree(target)
     os.replace(staging, target)
+
+
+@contextmanager
+def output_errors(directory: Path):
+    """A full disk or a write refused while writing a run is the machine's state, not a bug: one line that
+    says where and what to do. torch.save reports a full disk as a RuntimeError and safetensors as its own
+    error type, so those count when their message or the disk's free space says so."""
+    try:
+        yield
+    except FineclassError:
+        raise
+    except Exception as err:
+        code = getattr(err, "errno", None)
+        if code in NO_PERMISSION:
+            raise FineclassError(
+                f"cannot write to {getattr(err, 'filename', None) or directory}: {getattr(err, 'strerror', err)}; "
+                "fix its permissions or choose another --output-dir, then run the command again"
+            ) from None
+        torch_zip_write = isinstance(err, RuntimeError) and "unexpected pos" in str(err)
+        if code in FULL_DISK or "No space left on device" in str(err) or (torch_zip_write and disk_is_full(directory)):
+            raise FineclassError(
+                f"no space left on the device that holds {directory}; "
+                "the run there is incomplete: free some space or choose another --output-dir, then run again "
+                "with --overwrite (or --resume if a checkpoint was saved)"
+            ) from None
+        raise
+
+
+def free_bytes(directory: Path) -> int:
+    path = Path(directory)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free
+
+
+def disk_is_full(directory: Path) -> bool:
+    """After a write failed for lack of space, what is left is less than a block or two."""
+    return free_bytes(directory) < 16 * 2**20

@@ -32,5 +32,10 @@ def test_two_processes_share_the_work(tiny_model_dir, emotion_like_csv, tmp_path
     assert two["world_size"] == 2 and two["effective_batch_size"] == 16
     per_epoch = one["steps"] // 2  # 2 epochs
     assert two["steps"] == math.ceil(per_epoch / 2) * 2  # each rank takes half of every epoch's batches
+    # Throughput is the whole job's: both ranks' samples, about as many as one process trains on
+    # (plus at most one padding batch per rank and epoch, which evens out the ranks' batches).
+    assert two["throughput_scope"].startswith("all 2 processes") and one["throughput_scope"] == "one process"
+    assert one["samples"] <= two["samples"] <= one["samples"] + 2 * 2 * 8
+    assert two["samples_per_second"] == pytest.approx(two["samples"] / two["seconds"], rel=0.01)
     assert sorted(p.name for p in double.iterdir()) == sorted(p.name for p in single.iterdir())
     assert result.stdout.count("effective batch size 16") == 1  # only rank 0 prints

@@ -32,3 +32,39 @@ def test_bad_split_is_refused(bad):
 
 def test_split_parses():
     assert parse_split("0.8,0.1,0.1") == (0.8, 0.1, 0.1)
+
+
+def test_yaml_numbers_written_as_strings_are_read_as_numbers(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("learning_rate: 2e-5\nsave_steps: 50\nsave-total-limit: 3\ndata: a.csv\noutput_dir: out\n")
+    config = build_config(load_config_file(path), {})
+    assert (config.learning_rate, config.save_steps, config.save_total_limit) == (2e-5, 50, 3)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"epochs": "three"}, "--epochs must be a number, got 'three'"),
+        ({"batch_size": 8.5}, "--batch-size must be a whole number, got 8.5"),
+        ({"baseline": "yes"}, "--baseline must be true or false, got 'yes'"),
+        ({"save_steps": 0}, "--save-steps must be >= 1, got 0"),
+        ({"save_total_limit": 0}, "--save-total-limit must be >= 1, got 0"),
+    ],
+)
+def test_wrong_value_types_are_named(values, message):
+    with pytest.raises(ConfigError) as err:
+        build_config({"data": "a.csv", "output_dir": "o", **values}, {})
+    assert message in str(err.value)
+
+
+def test_save_steps_evaluates_on_the_same_schedule():
+    from fineclass.labels import LabelSpace
+    from fineclass.training.arguments import build_training_arguments
+
+    space = LabelSpace(names=("a", "b"), multi_label=False)
+    every_epoch = build_training_arguments(build_config({"data": "a", "output_dir": "o"}, {}), "ck", space, "fp32")
+    assert (every_epoch.save_strategy, every_epoch.eval_strategy, every_epoch.save_total_limit) == ("epoch", "epoch", 2)
+    config = build_config({"data": "a", "output_dir": "o", "save_steps": 7, "save_total_limit": 4}, {})
+    stepped = build_training_arguments(config, "ck", space, "fp32")
+    assert (stepped.save_strategy, stepped.eval_strategy) == ("steps", "steps")
+    assert (stepped.save_steps, stepped.eval_steps, stepped.save_total_limit) == (7, 7, 4)

@@ -43,6 +43,10 @@ def predict(
         raise FineclassError(f"--top-k must be >= 1, got {top_k}")
     if threshold is not None and not 0 < threshold < 1:
         raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
+    if input is not None:
+        from fineclass.inference.files import check_prediction_files
+
+        check_prediction_files(input, output, text_column)  # before the model loads
     predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision))
     if texts:
         print_predictions(predictor.predict(list(texts), top_k=top_k, threshold=threshold), as_json)

@@ -33,7 +33,7 @@ def train(
     max_length: Annotated[Optional[int], typer.Option(help="Truncate texts to this many tokens [default: the model's limit].")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed [default: 42].")] = None,
     metric: Annotated[Optional[str], typer.Option(help="Validation metric that picks the best epoch [default: f1_macro, or f1_micro for multi-label].")] = None,
-    early_stopping: Annotated[Optional[int], typer.Option(help="Stop after N epochs without improvement; 0 is off [default: 0].")] = None,
+    early_stopping: Annotated[Optional[int], typer.Option(help="Stop after N evaluations (epochs, or --save-steps intervals) without improvement; 0 is off [default: 0].")] = None,
     max_train_samples: Annotated[Optional[int], typer.Option(help="Train on at most N rows, for quick runs.")] = None,
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold before tuning [default: 0.5].")] = None,
     thresholds: Annotated[Optional[str], typer.Option(help="Multi-label thresholds tuned on validation: per-label, global or fixed:T [default: per-label].")] = None,
@@ -42,7 +42,9 @@ def train(
     pos_weight: Annotated[Optional[str], typer.Option(help="Multi-label BCE pos_weight: none or balanced [default: none].")] = None,
     precision: Annotated[Optional[str], typer.Option(help="auto (bf16 where the hardware has native bf16, else fp32), fp32 or bf16 [default: auto].")] = None,
     baseline: Annotated[Optional[bool], typer.Option("--baseline/--no-baseline", help="Score the untrained-head baseline too [default: on].")] = None,
-    keep_checkpoints: Annotated[Optional[bool], typer.Option("--keep-checkpoints", help="Keep epoch checkpoints after training.")] = None,
+    save_steps: Annotated[Optional[int], typer.Option(help="Save a checkpoint and score validation every N steps [default: each epoch].")] = None,
+    save_total_limit: Annotated[Optional[int], typer.Option(help="Checkpoints kept: the best, the newest, then older ones up to N [default: 2].")] = None,
+    keep_checkpoints: Annotated[Optional[bool], typer.Option("--keep-checkpoints", help="Keep the checkpoints after training.")] = None,
     overwrite: Annotated[Optional[bool], typer.Option("--overwrite", help="Replace an earlier run in --output-dir.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in --output-dir.")] = False,
     resume_from: Annotated[Optional[str], typer.Option(help="Continue from this checkpoint directory.")] = None,
@@ -58,12 +60,13 @@ def train(
         flags["output_dir"] = default_output_dir(data)
     run_config = build_config(file_values, flags)
 
+    from fineclass.rundir import output_errors
+    from fineclass.training.interrupt import TrainingInterrupted
     from fineclass.training.train import run_training
 
-    from fineclass.training.interrupt import TrainingInterrupted
-
     try:
-        result = run_training(run_config, show_progress=not quiet, resume=resume_from or ("latest" if resume else None))
+        with output_errors(Path(run_config.output_dir)):
+            result = run_training(run_config, show_progress=not quiet, resume=resume_from or ("latest" if resume else None))
     except TrainingInterrupted as err:
         print(f"interrupted: {err}", file=sys.stderr)
         raise typer.Exit(130) from None

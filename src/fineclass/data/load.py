@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import http.client
 import logging
 import os
 import tempfile
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from fineclass.data.diagnose import check_delimiter, check_not_empty, describe_decode_error, describe_json_error
 from fineclass.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ def read_options(fmt: str) -> dict:
     if fmt in DELIMITERS:
         # Only empty cells are missing: a text that says "NA" or "null" is still text.
         return {"sep": DELIMITERS[fmt], "encoding": "utf-8-sig", "keep_default_na": False, "na_values": [""]}
-    return {"lines": fmt == "jsonl", "encoding": "utf-8", "dtype": False}
+    return {"lines": fmt == "jsonl", "encoding": "utf-8-sig", "dtype": False}
 
 
 @dataclass
@@ -77,22 +79,28 @@ def read_table(path: Path, fmt: str | None = None) -> pd.DataFrame:
     fmt = fmt or format_of(path)
     if not path.is_file():
         raise DataError(f"data not found: {path}")
+    check_not_empty(path, fmt)
     try:
         frame = _read_by_format(path, fmt)
-    except UnicodeDecodeError as err:
-        raise DataError(
-            f"{path} is not valid UTF-8 (byte {err.start}: {err.object[err.start:err.start + 1]!r}); "
-            "re-save it as UTF-8, for example with: iconv -f latin1 -t utf-8"
-        ) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError, csv.Error) as err:
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataError(f"could not read {path} as {fmt.upper()}: {first_line}") from None
+    except UnicodeDecodeError:
+        raise DataError(describe_decode_error(path)) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, TypeError, OSError, csv.Error) as err:
+        # pandas raises TypeError for a JSON Lines line that is an array, not an object
+        detail = describe_json_error(path, fmt) if fmt in ("json", "jsonl") and not isinstance(err, OSError) else None
+        raise DataError(detail or f"could not read {path} as {fmt.upper()}: {first_line(err)}") from None
+    if fmt in DELIMITERS:
+        check_delimiter(path, fmt, list(frame.columns))
     if frame.columns.duplicated().any():
         dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
         raise DataError(f"{path} has duplicate column names {dupes}; give each column a unique name")
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no rows; add labeled rows")
     return frame
+
+
+def first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _read_by_format(path: Path, fmt: str) -> pd.DataFrame:
@@ -159,22 +167,32 @@ def download_file(url: str, cache_dir: Path | None = None) -> Path:
     logger.info("downloading %s", url)
     fd, partial = tempfile.mkstemp(dir=cache_dir, suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-            expected = response.headers.get("Content-Length")
-            written = 0
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-                written += len(chunk)
-        if expected is not None and written != int(expected):
+        with os.fdopen(fd, "wb") as out:
+            written, expected = _copy_response(url, out)
+        if expected is not None and written != expected:
             raise DataError(f"download of {url} was interrupted ({written} of {expected} bytes); run the command again")
         os.replace(partial, target)
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        reason = getattr(err, "reason", err)
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
+        reason = getattr(err, "reason", None) or first_line(err)
         raise DataError(f"could not download {url}: {reason}; check the address and your network") from None
     finally:
         if os.path.exists(partial):
             os.remove(partial)
     return target
+
+
+def _copy_response(url: str, out) -> tuple[int, int | None]:
+    """Bytes written, and the bytes the server announced (Content-Length) if it did."""
+    written = 0
+    with urllib.request.urlopen(url, timeout=60) as response:
+        length = response.headers.get("Content-Length")
+        try:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+                written += len(chunk)
+        except http.client.IncompleteRead as err:  # the connection closed before Content-Length bytes came
+            written += len(err.partial)
+    return written, int(length) if length is not None and length.isdigit() else None
 
 
 def load_hub_dataset(spec: str) -> RawData:

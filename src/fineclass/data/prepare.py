@@ -95,12 +95,12 @@ def _parse_cell(value, split: str, row: int) -> list:
         items = [int(value)]
     elif isinstance(value, (float, np.floating)):
         if not float(value).is_integer():
-            raise DataError(f"{split} row {row}: label {value!r} is not a whole number or a name")
+            raise DataError(f"{_at(split, row)}: label {_show(value)} is not a whole number or a name")
         items = [int(value)]
     elif isinstance(value, str):
         items = _parse_string_cell(value.strip(), split, row)
     else:
-        raise DataError(f"{split} row {row}: label {value!r} has unsupported type {type(value).__name__}")
+        raise DataError(f"{_at(split, row)}: label {_show(value)} has unsupported type {type(value).__name__}")
     parsed = []
     for item in items:
         if isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
@@ -108,8 +108,25 @@ def _parse_cell(value, split: str, row: int) -> list:
         elif isinstance(item, str) and item.strip():
             parsed.append(item.strip())
         else:
-            raise DataError(f"{split} row {row}: label list {value!r} holds {item!r}; use label ids or names")
+            raise DataError(
+                f"{_at(split, row)}: label list {_show(value)} holds {_show(item)} ({type(_plain(item)).__name__}); a label list "
+                "holds label ids (whole numbers) or names; a 0/1 vector is not read: list the ids of its 1s instead"
+            )
     return list(dict.fromkeys(parsed))
+
+
+def _at(split: str, row) -> str:
+    """'row 7' for one file, 'test row 7' for a split of a directory."""
+    return f"row {row}" if split == "all" else f"{split} row {row}"
+
+
+def _plain(value):
+    """numpy arrays and scalars as plain Python lists and numbers, as the user wrote them."""
+    return value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
+
+
+def _show(value) -> str:
+    return repr(_plain(value))
 
 
 def _parse_string_cell(text: str, split: str, row: int) -> list:
@@ -119,9 +136,9 @@ def _parse_string_cell(text: str, split: str, row: int) -> list:
         try:
             items = json.loads(text)
         except json.JSONDecodeError:
-            raise DataError(f"{split} row {row}: label {text!r} looks like a list but is not valid JSON") from None
+            raise DataError(f"{_at(split, row)}: label {text!r} looks like a list but is not valid JSON") from None
         if not isinstance(items, list):
-            raise DataError(f"{split} row {row}: label {text!r} is not a list")
+            raise DataError(f"{_at(split, row)}: label {text!r} is not a list")
         return items
     return [part for part in text.split(",") if part.strip()]
 
@@ -173,14 +190,17 @@ def _name_labels(split: str, frame: pd.DataFrame, names: list[str] | None) -> pd
             if isinstance(item, int):
                 if not 0 <= item < len(names):
                     raise DataError(
-                        f"{split} row {row}: label {item} is outside the label names' range 0..{len(names) - 1}; "
+                        f"{_at(split, row)}: label {item} is outside the label names' range 0..{len(names) - 1}; "
                         "fix the label or the label names file"
                     )
                 out.append(names[item])
             elif item in name_set:
                 out.append(item)
             else:
-                raise DataError(f"{split} row {row}: label {item!r} is not in the label names file")
+                raise DataError(
+                    f"{_at(split, row)}: label {item!r} is not in the label names file, which names "
+                    f"{', '.join(names[:20])}; fix the label, or add its name to the file"
+                )
         converted.append(out)
     return frame.assign(labels=converted)
 
@@ -214,6 +234,6 @@ def _check_labels_seen(frames, label_space: LabelSpace) -> None:
             unseen = [item for item in items if item not in known]
             if unseen:
                 raise DataError(
-                    f"{split} row {row}: label {unseen[0]!r} never occurs in the training data "
+                    f"{_at(split, row)}: label {unseen[0]!r} never occurs in the training data "
                     f"(known labels: {', '.join(label_space.names[:20])}); fix the label or add training rows for it"
                 )

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
 import datasets
 import numpy as np
 import pandas as pd
 
 from fineclass.labels import LabelSpace
 
+logger = logging.getLogger(__name__)
 
-def encode_frame(frame: pd.DataFrame, tokenizer, label_space: LabelSpace, max_length: int) -> datasets.Dataset:
+
+def encode_frame(frame: pd.DataFrame, tokenizer, label_space: LabelSpace, max_length: int, split: str = "") -> datasets.Dataset:
     """Truncate (no padding: the collator pads each batch), encode labels, and store token counts.
 
     The `length` column lets the length-grouped sampler skip re-measuring every row at start-up.
     """
     encoded = tokenizer(list(frame["text"]), truncation=True, max_length=max_length)
+    truncated = count_truncated(encoded, max_length)
+    if truncated:
+        logger.warning("%s: %d of %d texts are longer than %d tokens and were cut to that length (--max-length)",
+                       split or "data", truncated, len(frame), max_length)
     labels = label_space.encode(list(frame["labels"]) if label_space.multi_label else [l[0] for l in frame["labels"]])
     columns = {key: encoded[key] for key in tokenizer.model_input_names if key in encoded}
     columns["labels"] = labels.tolist()
@@ -29,6 +37,14 @@ def encode_frame(frame: pd.DataFrame, tokenizer, label_space: LabelSpace, max_le
             }
         )
     return datasets.Dataset.from_dict(columns, features=features)
+
+
+def count_truncated(encoded, max_length: int) -> int:
+    """Texts the tokenizer cut; a slow tokenizer gives no overflow record, so count those that fill max_length."""
+    encodings = getattr(encoded, "encodings", None)
+    if encodings:
+        return sum(1 for e in encodings if e.overflowing)
+    return sum(1 for ids in encoded["input_ids"] if len(ids) >= max_length)
 
 
 def token_lengths(texts: list[str], tokenizer, max_length: int) -> np.ndarray:

@@ -5,12 +5,29 @@ from __future__ import annotations
 import torch
 from transformers import TrainingArguments
 
-from fineclass.config import TrainConfig
+from fineclass.config import SELECTION_METRICS, TrainConfig
+from fineclass.errors import ConfigError
 from fineclass.labels import LabelSpace
 
 
 def default_metric(label_space: LabelSpace) -> str:
     return "f1_micro" if label_space.multi_label else "f1_macro"
+
+
+def check_metric(metric: str | None, label_space: LabelSpace) -> None:
+    """--metric must be one the validation of this task computes, or the Trainer fails after an epoch."""
+    names = SELECTION_METRICS[label_space.multi_label]
+    if metric is not None and metric not in names:
+        kind = "multi-label" if label_space.multi_label else "multi-class"
+        raise ConfigError(f"--metric {metric} is not computed for {kind} data; use one of {', '.join(names)}")
+
+
+def checkpoint_schedule(config: TrainConfig) -> dict:
+    """Save every epoch, or every --save-steps steps. Picking the best checkpoint needs a validation
+    score for each one, so evaluation always runs on the same schedule as saving."""
+    if config.save_steps is None:
+        return {"eval_strategy": "epoch", "save_strategy": "epoch"}
+    return {"eval_strategy": "steps", "save_strategy": "steps", "eval_steps": config.save_steps, "save_steps": config.save_steps}
 
 
 def build_training_arguments(config: TrainConfig, checkpoint_dir: str, label_space: LabelSpace, precision: str) -> TrainingArguments:
@@ -23,9 +40,8 @@ def build_training_arguments(config: TrainConfig, checkpoint_dir: str, label_spa
         per_device_eval_batch_size=config.eval_batch_size,
         warmup_steps=config.warmup_ratio,  # a float below 1 is a share of all steps
         weight_decay=config.weight_decay,
-        eval_strategy="epoch",
-        save_strategy="epoch",
-        save_total_limit=2,  # the best checkpoint and the newest, for resuming
+        **checkpoint_schedule(config),
+        save_total_limit=config.save_total_limit,  # always the best checkpoint and the newest, for resuming
         load_best_model_at_end=True,
         metric_for_best_model=metric,
         greater_is_better=metric not in ("loss", "eval_loss"),

@@ -41,20 +41,24 @@ def non_embedding_parameters(model) -> int:
     return sum(p.numel() for p in model.parameters() if id(p) not in skip)
 
 
-def throughput_report(counter: TokenCounter, seconds: float, model, peak_gflops: float | None) -> dict:
+def throughput_report(counter: TokenCounter, seconds: float, model, peak_gflops: float | None, world_size: int = 1) -> dict:
+    """Rates over `seconds` of wall time. `counter` holds every process's counts (summed), so the rates are
+    the whole job's; MFU divides by the peak of one process's device times the number of processes."""
     if seconds <= 0 or counter.batches == 0:
         return {}
     mean_len = counter.padded_length_sum / counter.batches
     flops = training_flops_per_token(model.config, non_embedding_parameters(model), mean_len) * counter.real_tokens
     report = {
         "seconds": round(seconds, 2),
+        "samples": counter.samples,
         "samples_per_second": round(counter.samples / seconds, 2),
         "real_tokens_per_second": round(counter.real_tokens / seconds, 1),
         "padded_tokens_per_second": round(counter.padded_tokens / seconds, 1),
         "padding_share": round(1 - counter.real_tokens / max(counter.padded_tokens, 1), 4),
         "achieved_gflops": round(flops / seconds / 1e9, 2),
+        "throughput_scope": f"all {world_size} processes (counts summed across ranks)" if world_size > 1 else "one process",
     }
     if peak_gflops:
         report["peak_gflops"] = round(peak_gflops, 1)
-        report["mfu"] = round(flops / seconds / 1e9 / peak_gflops, 4)
+        report["mfu"] = round(flops / seconds / 1e9 / (peak_gflops * world_size), 4)
     return report

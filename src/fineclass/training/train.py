@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -21,7 +19,6 @@ from fineclass.data.load import load_raw_data
 from fineclass.data.prepare import TaskData, prepare_task
 from fineclass.data.split import label_shares, sample_rows, split_task
 from fineclass.data.tokenize import encode_frame
-from fineclass.errors import FineclassError
 from fineclass.evaluation.evaluate import evaluate_frame
 from fineclass.evaluation.report import write_report
 from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds, write_thresholds
@@ -30,11 +27,13 @@ from fineclass.labels import LabelSpace
 from fineclass.modelcard import write_model_card
 from fineclass.modeling import build_model, load_tokenizer, model_max_length, resolve_model_path
 from fineclass.rundir import CHECKPOINTS, CONFIG, DATA, METRICS, MODEL, SPLITS, prepare_output_dir, replace_dir_atomic, write_json_atomic
-from fineclass.training.arguments import build_training_arguments, default_metric
+from fineclass.training.arguments import build_training_arguments, check_metric, default_metric
 from fineclass.training.callbacks import RichProgressCallback
+from fineclass.training.distributed import end_process_group, is_main_process, sum_over_processes
 from fineclass.training.hardware import measure_matmul_peak, resolve_precision
 from fineclass.training.interrupt import StopOnSignal, TrainingInterrupted, stop_on_signals
 from fineclass.training.metrics import multilabel_metrics, trainer_metrics_fn
+from fineclass.training.resume import check_same_split, find_checkpoint
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
 from fineclass.training.weights import balanced_class_weights, balanced_pos_weight
@@ -53,6 +52,7 @@ def load_task(config: TrainConfig) -> tuple[TaskData, dict[str, pd.DataFrame]]:
     """Read, clean and split the data; every problem surfaces here, before any model loads."""
     raw = load_raw_data(config.data)
     task = prepare_task(raw, config.text_column, config.label_column, config.label_names, config.multi_label)
+    check_metric(config.metric, task.label_space)
     frames = split_task(task, config.split, config.seed)
     frames["train"] = sample_rows(frames["train"], config.max_train_samples, config.seed)
     return task, frames
@@ -86,6 +86,7 @@ def run_training(config: TrainConfig, show_progress: bool = True, resume: str | 
     with stop_on_signals(stopper):
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.perf_counter() - start
+    trainer.token_counter = sum_over_processes(trainer.token_counter)
     end_process_group()
     if not trainer.is_world_process_zero():
         return TrainResult(output_dir=out, model_dir=out / MODEL, metrics={})  # rank 0 writes every output
@@ -115,44 +116,6 @@ def run_training(config: TrainConfig, show_progress: bool = True, resume: str | 
     return TrainResult(output_dir=out, model_dir=model_dir, metrics=metrics)
 
 
-def end_process_group() -> None:
-    """After multi-process training, let every rank leave together; rank 0 then works alone."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
-
-
-def is_main_process() -> bool:
-    """Rank 0 under torchrun or accelerate launch (which set RANK); always true in a single process."""
-    return int(os.environ.get("RANK", "0")) == 0
-
-
-def find_checkpoint(out: Path, resume: str) -> Path:
-    """The newest checkpoint-N in the run's checkpoints/, or the given one."""
-    if resume != "latest":
-        path = Path(resume)
-        if not (path / "trainer_state.json").is_file():
-            raise FineclassError(f"--resume-from {path} is not a Trainer checkpoint (no trainer_state.json)")
-        return path
-    candidates = sorted((out / CHECKPOINTS).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    candidates = [p for p in candidates if (p / "trainer_state.json").is_file()]
-    if not candidates:
-        raise FineclassError(f"no checkpoint to resume from in {out / CHECKPOINTS}; start the run without --resume")
-    return candidates[-1]
-
-
-def check_same_split(out: Path, frames: dict[str, pd.DataFrame]) -> None:
-    """A resumed run must see the same rows in each split, or its data order is not restored."""
-    path = out / SPLITS
-    if not path.is_file():
-        raise FineclassError(f"{out} has no {SPLITS}; it is not a fineclass run that can be resumed")
-    recorded = json.loads(path.read_text(encoding="utf-8"))["rows"]
-    if any(recorded.get(split) != [int(r) for r in frame["row"]] for split, frame in frames.items()):
-        raise FineclassError(
-            f"the data or split options differ from the run in {out}; resume with the same DATA and options"
-        )
-
-
 def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dict[str, pd.DataFrame]) -> None:
     """The resolved config, the split record, and each split's rows, so `evaluate` uses exactly this test set."""
     save_config(config, out / CONFIG)
@@ -172,7 +135,7 @@ def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dic
 
 
 def build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, show_progress):
-    datasets = {split: encode_frame(frames[split], tokenizer, label_space, max_length) for split in ("train", "validation")}
+    datasets = {split: encode_frame(frames[split], tokenizer, label_space, max_length, split) for split in ("train", "validation")}
     collator_cls = MultiLabelCollator if label_space.multi_label else DataCollatorWithPadding
     callbacks = [RichProgressCallback(enabled=show_progress)]
     if config.early_stopping:
@@ -217,7 +180,7 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
     metric = config.metric or default_metric(label_space)
     history = trainer.state.log_history
     validation = [
-        {"epoch": round(h["epoch"], 2), **{k[5:]: v for k, v in h.items() if k.startswith("eval_")}}
+        {"epoch": round(h["epoch"], 2), "step": h["step"], **{k[5:]: v for k, v in h.items() if k.startswith("eval_")}}
         for h in history if "eval_loss" in h
     ]
     train_loss = [{"step": h["step"], "epoch": round(h["epoch"], 3), "loss": h["loss"]} for h in history if "loss" in h]
@@ -234,7 +197,8 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
         "steps": trainer.state.global_step,
         "best_epoch": best_epoch(validation, metric),
         "best_metric": {metric: trainer.state.best_metric},
-        **throughput_report(trainer.token_counter, train_seconds, trainer.model, peak),
+        # Counts summed over every process, so the figures are the whole job's.
+        **throughput_report(trainer.token_counter, train_seconds, trainer.model, peak, trainer.args.world_size),
         "seconds": round(train_seconds, 2),
     }
     metrics = {

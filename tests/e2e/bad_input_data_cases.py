@@ -1,0 +1,233 @@
+"""Catalogue cases about the data: its file, its format, its columns and its labels."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from tests.conftest import make_texts
+from tests.e2e.bad_input_registry import case, write_toy
+
+# ---- the data file ------------------------------------------------------------------------------------
+
+
+@case("train nope.csv", "a data file that does not exist",
+      "data not found: nope.csv (give a CSV/TSV/JSON/JSONL/Parquet file, a directory, a URL or hf:NAME)",
+      "check the path")
+def missing_file(ctx):
+    pass
+
+
+@case("train data.xlsx", "an unsupported file type (.xlsx)",
+      "unknown data format '.xlsx' for data.xlsx; use one of .csv, .tsv, .json, .jsonl, .parquet "
+      "(rename the file if its content is one of these)",
+      "export the sheet as CSV")
+def unknown_format(ctx):
+    Path("data.xlsx").write_bytes(b"PK\x03\x04")
+
+
+@case("train d.csv", "an empty file (0 bytes)", "d.csv is empty (0 bytes); give a CSV file with a header row and rows",
+      "check the export that wrote it")
+def empty_file(ctx):
+    Path("d.csv").write_bytes(b"")
+
+
+@case("train d.csv", "a header and no rows", "d.csv has a header but no rows; add labeled rows", "add labeled rows")
+def header_only(ctx):
+    Path("d.csv").write_text("text,label\n")
+
+
+@case("train d.csv", "a file in Latin-1, not UTF-8",
+      "d.csv is not valid UTF-8 (line 2 has byte b'\\xe9'; the file may be Latin-1 or Windows-1252); "
+      "re-save it as UTF-8, for example with: iconv -f latin1 -t utf-8 d.csv > utf8-d.csv",
+      "convert it with the iconv command shown")
+def latin1(ctx):
+    Path("d.csv").write_bytes("text,label\ncafé olé,0\nb,1\n".encode("latin-1"))
+
+
+@case("train d.csv", "a file in UTF-16 (as Excel's 'Unicode text' saves it)",
+      "d.csv is UTF-16, not UTF-8 (it starts with a UTF-16 byte-order mark); "
+      "re-save it as UTF-8, for example with: iconv -f utf-16 -t utf-8 d.csv > utf8-d.csv",
+      "convert it with the iconv command shown")
+def utf16(ctx):
+    Path("d.csv").write_bytes(make_texts(30).to_csv(index=False).encode("utf-16"))
+
+
+@case("train d.csv", "a semicolon-separated file named .csv",
+      "d.csv reads as one column 'text;label;label_name': its fields look separated by semicolons (';'), "
+      "but a .csv file is separated by commas; convert it, for example with pandas: "
+      "pd.read_csv('d.csv', sep=';').to_csv('d-fixed.csv', index=False)",
+      "convert it with the pandas line shown")
+def semicolons(ctx):
+    make_texts(60).to_csv("d.csv", sep=";", index=False)
+
+
+@case("train d.csv", "a tab-separated file named .csv",
+      "d.csv reads as one column 'text\\tlabel\\tlabel_name': its fields look separated by tabs ('\\t'), "
+      "but a .csv file is separated by commas; rename it to d.tsv",
+      "rename it to .tsv")
+def tabs_in_csv(ctx):
+    make_texts(60).to_csv("d.csv", sep="\t", index=False)
+
+
+@case("train d.csv", "ragged rows (a row with more fields than the header)",
+      "could not read d.csv as CSV: Error tokenizing data. C error: Expected 2 fields in line 3, saw 4",
+      "fix or quote that line")
+def ragged_rows(ctx):
+    Path("d.csv").write_text("text,label\na,0\nb,1,extra,more\n")
+
+
+@case("train d.csv", "duplicate column names", "d.csv has duplicate column names ['text']; give each column a unique name",
+      "rename one of the columns")
+def duplicate_columns(ctx):
+    Path("d.csv").write_text("text,text,label\na,b,0\nc,d,1\n")
+
+
+@case("train d.json", "a .json file that is not valid JSON",
+      "d.json is not valid JSON (Expecting value at line 1 column 28); fix the file, or use JSON Lines",
+      "fix the file at that line and column")
+def invalid_json(ctx):
+    Path("d.json").write_text('[{"text": "a", "label": 0},')
+
+
+@case("train d.json", "a .json file that holds one object, not a list of records",
+      'd.json holds a JSON object; fineclass reads a list of records like [{"text": "...", "label": 0}], '
+      "or JSON Lines (.jsonl) with one record per line",
+      "write a list of records, or JSON Lines")
+def json_object(ctx):
+    Path("d.json").write_text('{"text": "a", "label": 0}')
+
+
+@case("train d.jsonl", "JSON Lines with one broken line",
+      "line 3 of d.jsonl is not valid JSON (Expecting value at column 10); fix or remove that line",
+      "fix or remove the line named")
+def jsonl_bad_line(ctx):
+    Path("d.jsonl").write_text('{"text": "a", "label": 0}\n{"text": "b", "label": 1}\n{"text": oops}\n')
+
+
+@case("train d.jsonl", "JSON Lines with a line that is an array, not an object",
+      'line 2 of d.jsonl holds a JSON array, not an object like {"text": "...", "label": 0}', "write one object per line")
+def jsonl_array_line(ctx):
+    Path("d.jsonl").write_text('{"text": "a", "label": 0}\n[1, 2]\n')
+
+
+@case("train d.parquet", "a CSV file named .parquet",
+      "could not read d.parquet as PARQUET: Could not open Parquet input source 'd.parquet': Parquet magic bytes not "
+      "found in footer. Either the file is corrupted or this is not a parquet file.", "give the file its real extension")
+def not_parquet(ctx):
+    write_toy("d.parquet")
+
+
+@case("train splits/", "a directory without a train file",
+      "splits has no train file; a data directory needs train.csv/.tsv/.json/.jsonl/.parquet "
+      "(and optionally validation/dev and test files); it holds ['readme.txt', 'training.csv']",
+      "name the training file train.csv")
+def no_train_file(ctx):
+    Path("splits").mkdir()
+    Path("splits/readme.txt").write_text("x")
+    write_toy("splits/training.csv")
+
+
+# ---- columns and labels -------------------------------------------------------------------------------
+
+
+@case("train d.csv", "no column that looks like a label",
+      "no label column found; pass --label-column NAME (the columns are ['text', 'stars'])", "pass --label-column")
+def no_label_column(ctx):
+    pd.DataFrame({"text": ["a", "b"], "stars": [1, 2]}).to_csv("d.csv", index=False)
+
+
+@case("train d.csv", "no column that looks like text",
+      "no text column found; pass --text-column NAME (the columns are ['n', 'label'])", "pass --text-column")
+def no_text_column(ctx):
+    pd.DataFrame({"n": [1, 2], "label": [0, 1]}).to_csv("d.csv", index=False)
+
+
+@case("train d.csv --text-column body", "--text-column naming a column that does not exist",
+      "--text-column 'body' is not a column; the columns are ['text', 'label', 'label_name']", "use one of the columns listed")
+def named_column_missing(ctx):
+    write_toy()
+
+
+@case("train d.csv --text-column label", "--text-column naming the label column",
+      "the text and label columns are both 'label'; pass --text-column and --label-column",
+      "pass both columns")
+def text_column_is_label_column(ctx):
+    write_toy()
+
+
+@case("train d.csv", "every text empty",
+      "the data has no rows with both a text in 'text' and a label in 'label' (2 empty texts, 0 missing labels); "
+      "fill them in or pick other columns", "fill in the texts")
+def all_texts_empty(ctx):
+    pd.DataFrame({"text": ["", " "], "label": [0, 1]}).to_csv("d.csv", index=False)
+
+
+@case("train d.csv", "a label column that is all empty",
+      "the data has no rows with both a text in 'text' and a label in 'label' (0 empty texts, 60 missing labels); "
+      "fill them in or pick other columns", "fill in the labels, or pass --label-column")
+def labels_all_empty(ctx):
+    frame = make_texts(60)[["text"]].assign(label="")
+    frame.to_csv("d.csv", index=False)
+
+
+@case("train d.csv", "a single class", "the training data has a single class 'x'; a classifier needs rows of at least two classes",
+      "add rows of other classes")
+def single_class(ctx):
+    pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", "x", "x"]}).to_csv("d.csv", index=False)
+
+
+@case("train d.csv", "a label column mixing numbers and names",
+      "the label column 'label' mixes numbers (1) and names ('joy'); use one kind throughout", "use ids or names, not both")
+def mixed_labels(ctx):
+    pd.DataFrame({"text": ["a", "b", "c"], "label": ["1", "joy", "2"]}).to_csv("d.csv", index=False)
+
+
+@case("train d.csv", "a class too small to stratify",
+      "too few rows to stratify: class 'rare' (1) has fewer than 10 rows, the least that puts one in every split "
+      "of 0.7,0.2,0.1; add rows, drop the class, or give separate train/validation/test files",
+      "add rows, drop the class, or give split files")
+def class_too_small(ctx):
+    frame = pd.concat([make_texts(60), pd.DataFrame([{"text": "odd one", "label": 3, "label_name": "rare"}])])
+    frame.to_csv("d.csv", index=False)
+
+
+@case("train toy/", "a label id outside labels.txt",
+      "train row 2: label 2 is outside the label names' range 0..1; fix the label or the label names file",
+      "fix the label, or add its name to labels.txt")
+def label_outside_names(ctx):
+    Path("toy").mkdir()
+    write_toy("toy/train.csv")
+    Path("toy/labels.txt").write_text("joy\nsadness\n")
+
+
+@case("train d.parquet", "a Parquet list column of floats (a 0/1 vector) as labels",
+      "row 0: label list [0.0, 1.0, 1.0] holds 0.0 (float); a label list holds label ids (whole numbers) or names; "
+      "a 0/1 vector is not read: list the ids of its 1s instead", "store the ids of the labels, like [1, 2]")
+def parquet_float_lists(ctx):
+    frame = make_texts(60)[["text"]].assign(label=[[0.0, 1.0, 1.0]] * 60)
+    frame.to_parquet("d.parquet")
+
+
+@case("train d.parquet --label-names names.txt", "a Parquet list of label names not in --label-names",
+      "row 2: label 'anger' is not in the label names file, which names joy, sadness; "
+      "fix the label, or add its name to the file", "add the name to the file")
+def parquet_unknown_names(ctx):
+    frame = make_texts(60)
+    frame[["text"]].assign(label=[[name] for name in frame["label_name"]]).to_parquet("d.parquet")
+    Path("names.txt").write_text("joy\nsadness\n")
+
+
+@case("train toy/", "a label in the test file that training never saw",
+      "test row 1: label 'z' never occurs in the training data (known labels: x, y); "
+      "fix the label or add training rows for it", "fix the label, or add training rows for it")
+def label_unseen_in_training(ctx):
+    Path("toy").mkdir()
+    pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x", "y", "x", "y"]}).to_csv("toy/train.csv", index=False)
+    pd.DataFrame({"text": ["a", "b"], "label": ["x", "z"]}).to_csv("toy/test.csv", index=False)
+    pd.DataFrame({"text": ["a", "b"], "label": ["x", "y"]}).to_csv("toy/validation.csv", index=False)
+
+
+@case("train d.csv --label-names names.txt", "a --label-names file that does not exist",
+      "label names file not found: names.txt", "check the path")
+def label_names_missing(ctx):
+    write_toy()
