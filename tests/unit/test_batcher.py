@@ -68,3 +68,16 @@ def test_a_failing_batch_fails_only_its_requests():
     results, _ = run_requests(BatchingSettings(enabled=False), make_requests(3), fail_on=10)
     assert isinstance(results[1], ValueError)
     assert results[0].shape == (1, 2) and results[2].shape == (1, 2)
+
+
+def test_a_lone_client_does_not_wait_for_company():
+    async def main():
+        batcher = MicroBatcher(lambda enc: np.zeros((len(enc["input_ids"]), 2)), BatchingSettings(max_wait_ms=60_000))
+        await batcher.start()
+        started = time.perf_counter()
+        for _ in range(3):
+            await batcher.submit({"input_ids": [[1, 2]]})
+        await batcher.stop()
+        return time.perf_counter() - started
+
+    assert asyncio.run(main()) < 30  # waiting for company would hold each request back a whole minute

@@ -50,8 +50,8 @@ class Predictor:
                  precision: str = "fp32", workers: int = 1):
         """`model` is a transformers model or a backend (TorchBackend, OnnxBackend).
 
-        `workers` > 1 runs that many batches at once from a thread pool; only an OnnxBackend, whose session
-        is thread-safe and releases the GIL, should get more than one (give it `threads` = cores / workers).
+        `workers` > 1 runs that many batches at once from a thread pool, when a call has several batches;
+        only an OnnxBackend built with `parallel=True` should get more than one.
         """
         self.backend = model if isinstance(model, (TorchBackend, OnnxBackend)) else TorchBackend(model, precision)
         self.workers = workers
@@ -67,9 +67,10 @@ class Predictor:
         """Load a run, model or ONNX export directory; its thresholds.json applies when present."""
         model_dir = resolve_model_dir(path)
         if is_onnx_dir(model_dir):
-            # Several single-threaded sessions runs beat one session with every core on small batches.
+            # Batches run side by side on one thread each beat one batch at a time on every core (measured
+            # on 2 cores); a call with a single batch still gets every core.
             workers = kwargs.setdefault("workers", onnx_workers())
-            model = OnnxBackend(model_dir, threads=max(1, (os.cpu_count() or 1) // workers))
+            model = OnnxBackend(model_dir, parallel=workers > 1)
             tokenizer = load_tokenizer(str(model_dir))
         else:
             kwargs.setdefault("workers", 1)  # torch already uses every core inside one forward pass
@@ -95,16 +96,16 @@ class Predictor:
         logits = np.zeros((count, self.label_space.num_labels), dtype=np.float32)
         order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
 
-        def run(rows: np.ndarray) -> None:
+        def run(rows: np.ndarray, concurrent: bool = False) -> None:
             batch = self.tokenizer.pad({k: [v[i] for i in rows] for k, v in encoded.items()}, return_tensors="np")
-            logits[rows] = self.backend(batch)
+            logits[rows] = self.backend(batch, concurrent=True) if concurrent else self.backend(batch)
 
         chunks = [order[start:start + self.batch_size] for start in range(0, count, self.batch_size)]
         if self._pool is None or len(chunks) == 1:
             for rows in chunks:
                 run(rows)
         else:
-            list(self._pool.map(run, chunks))  # list() re-raises a worker's exception here
+            list(self._pool.map(lambda rows: run(rows, concurrent=True), chunks))  # list() re-raises errors here
         return logits
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:

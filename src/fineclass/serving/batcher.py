@@ -22,7 +22,8 @@ class BatchingSettings:
     enabled: bool = True
     """Off: every request gets its own forward pass, one at a time."""
     max_wait_ms: float = 5.0
-    """How long the first request of a batch waits for company while the model is idle."""
+    """How long the first request of a batch waits for company, while the model is idle and the last batch
+    had company too (a lone client never waits)."""
     max_batch_tokens: int = 8192
     """Cap on texts x longest text (padded tokens) per forward pass; a larger single request still runs alone."""
     max_batch_texts: int = 256
@@ -59,6 +60,7 @@ class MicroBatcher:
         self.queue: asyncio.Queue[_Job] | None = None
         self.task: asyncio.Task | None = None
         self._carry: _Job | None = None
+        self._last_requests = 1
 
     async def start(self) -> None:
         self.queue = asyncio.Queue()
@@ -91,6 +93,7 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         while True:
             jobs = await self._collect()
+            self._last_requests = len(jobs)
             merged = {key: [row for job in jobs for row in job.encoded[key]] for key in jobs[0].encoded}
             self.on_batch(sum(job.size for job in jobs), len(jobs))
             try:
@@ -115,7 +118,9 @@ class MicroBatcher:
         if not self.settings.enabled:
             return jobs
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.settings.max_wait_ms / 1000
+        # Waiting only pays under concurrent load; a lone client would just lose max_wait_ms per request.
+        wait = self.settings.max_wait_ms / 1000 if self._last_requests > 1 else 0.0
+        deadline = loop.time() + wait
         texts, longest = first.size, first.longest
         while texts < self.settings.max_batch_texts:
             try:
