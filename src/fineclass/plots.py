@@ -117,7 +117,7 @@ def plot_pareto(names: list[str], speeds: list[float], scores: list[float], on_f
     ax.set_xlabel("texts per second (batch prediction, log scale)")
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} against throughput")
-    ax.legend(loc="lower left")
+    ax.legend(loc="best")
     return _save(fig, path)
 
 
