@@ -32,3 +32,16 @@ def test_multilabel_decisions_use_thresholds(tiny_model_dir):
 
 def test_empty_input(tiny_model_dir):
     assert make_predictor(tiny_model_dir, 4).predict([]) == []
+
+
+def test_bf16_predictions_agree_with_fp32(tiny_model_dir):
+    texts = ["i", "i feel so happy today and the day was very glad", "sad", "am happy", "mad mad mad mad"]
+    space = LabelSpace(("a", "b", "c"), False)
+    import torch
+
+    torch.manual_seed(0)
+    model = build_model(str(tiny_model_dir), space)
+    fp32 = Predictor(model, load_tokenizer(str(tiny_model_dir)), batch_size=2).predict_logits(texts)
+    bf16 = Predictor(model, load_tokenizer(str(tiny_model_dir)), batch_size=2, precision="bf16")
+    assert next(bf16.backend.model.parameters()).dtype == torch.bfloat16
+    np.testing.assert_allclose(bf16.predict_logits(texts), fp32, atol=0.05)

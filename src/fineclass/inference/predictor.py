@@ -67,8 +67,8 @@ class Predictor:
         """Load a run, model or ONNX export directory; its thresholds.json applies when present."""
         model_dir = resolve_model_dir(path)
         if is_onnx_dir(model_dir):
-            # Batches run side by side on one thread each beat one batch at a time on every core (measured
-            # on 2 cores); a call with a single batch still gets every core.
+            # With several workers, batches run side by side on one thread each; a call with a single
+            # batch still gets every core.
             workers = kwargs.setdefault("workers", onnx_workers())
             model = OnnxBackend(model_dir, parallel=workers > 1)
             tokenizer = load_tokenizer(str(model_dir))
@@ -97,7 +97,8 @@ class Predictor:
         order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
 
         def run(rows: np.ndarray, concurrent: bool = False) -> None:
-            batch = self.tokenizer.pad({k: [v[i] for i in rows] for k, v in encoded.items()}, return_tensors="np")
+            batch = self.tokenizer.pad({k: [v[i] for i in rows] for k, v in encoded.items()}, return_tensors="np",
+                                       pad_to_multiple_of=getattr(self.backend, "pad_multiple", None))
             logits[rows] = self.backend(batch, concurrent=True) if concurrent else self.backend(batch)
 
         chunks = [order[start:start + self.batch_size] for start in range(0, count, self.batch_size)]
@@ -137,11 +138,13 @@ class Predictor:
 
 
 def onnx_workers() -> int:
-    """Concurrent ONNX batches: FINECLASS_ONNX_WORKERS, else one per core up to 2 (measured best on 2 cores)."""
-    configured = os.environ.get("FINECLASS_ONNX_WORKERS")
-    if configured and configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return max(1, min(2, os.cpu_count() or 1))
+    """Concurrent ONNX batches: FINECLASS_ONNX_WORKERS, else 1.
+
+    Two one-thread workers measured +8%, -2% and -12% against one two-thread session in three runs of
+    benchmarks/bench_inference.py on 2 cores, so they are opt-in.
+    """
+    configured = os.environ.get("FINECLASS_ONNX_WORKERS", "")
+    return int(configured) if configured.isdigit() and int(configured) > 0 else 1
 
 
 def read_thresholds(model_dir: Path, label_space: LabelSpace) -> np.ndarray | None:
