@@ -33,7 +33,7 @@ def serve(
         import uvicorn
 
         from fineclass.serving.app import ServeSettings, create_app
-        from fineclass.serving.batcher import BatchingSettings
+        from fineclass.serving.batcher import BatchingSettings, model_thread
     except ImportError as err:
         raise FineclassError(f"serving needs its extras ({err.name} is missing): pip install 'fineclass[serve]'") from None
     from fineclass.inference.predictor import Predictor
@@ -48,13 +48,16 @@ def serve(
     ) if bad]
     if problems:
         raise FineclassError("; ".join(problems))
-    predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision))
+    # Load on the thread that will run the model: torch's OpenMP threads stay with it (see model_thread).
+    executor = model_thread()
+    predictor = executor.submit(Predictor.from_dir, model_dir, batch_size=batch_size,
+                                precision=check_precision(precision)).result()
     settings = ServeSettings(max_texts, max_chars, BatchingSettings(batching, max_wait_ms, max_batch_tokens))
     if not is_loopback(host):
         logger.warning("listening on %s: the API has no authentication; anyone who can reach this address can use it", host)
     console.print(f"serving {model_dir} on http://{host}:{port}/ (batching {'on' if batching else 'off'}); Ctrl+C or SIGTERM stops it")
     # uvicorn stops accepting on SIGTERM/SIGINT, lets requests in flight finish, then runs the app's shutdown.
-    uvicorn.run(create_app(predictor, settings, model_dir), host=host, port=port, log_level="warning",
+    uvicorn.run(create_app(predictor, settings, model_dir, executor), host=host, port=port, log_level="warning",
                 timeout_graceful_shutdown=10)
 
 

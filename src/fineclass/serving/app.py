@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -73,11 +74,15 @@ class ErrorResponse(BaseModel):
     error: str = Field(description="What is wrong and how to fix it, in one line.")
 
 
-def create_app(predictor: Predictor, settings: ServeSettings | None = None, model_dir: str | Path | None = None) -> FastAPI:
-    """A FastAPI app serving `predictor`; `model_dir` supplies the name and training metrics for /info."""
+def create_app(predictor: Predictor, settings: ServeSettings | None = None, model_dir: str | Path | None = None,
+               executor: ThreadPoolExecutor | None = None) -> FastAPI:
+    """A FastAPI app serving `predictor`; `model_dir` supplies the name and training metrics for /info.
+
+    `executor` is the one-thread pool that loaded the predictor (`batcher.model_thread()`); the model runs there.
+    """
     settings = settings or ServeSettings()
     telemetry = Telemetry()
-    batcher = MicroBatcher(predictor.logits_from_encoded, settings.batching, telemetry.observe_batch)
+    batcher = MicroBatcher(predictor.logits_from_encoded, settings.batching, telemetry.observe_batch, executor)
     info = model_info(predictor, model_dir, settings)
 
     @contextlib.asynccontextmanager
