@@ -1,3 +1,4 @@
+import pytest
 import numpy as np
 
 from fineclass.inference.predictor import Predictor
@@ -45,3 +46,11 @@ def test_bf16_predictions_agree_with_fp32(tiny_model_dir):
     bf16 = Predictor(model, load_tokenizer(str(tiny_model_dir)), batch_size=2, precision="bf16")
     assert next(bf16.backend.model.parameters()).dtype == torch.bfloat16
     np.testing.assert_allclose(bf16.predict_logits(texts), fp32, atol=0.05)
+
+
+@pytest.mark.slow
+def test_compiled_predictor_matches_eager(tiny_model_dir):
+    texts = ["i", "i feel so happy today and the day was very glad", "sad", "am happy", "mad mad mad mad"]
+    eager = make_predictor(tiny_model_dir, batch_size=2)
+    compiled = Predictor(eager.backend.model, eager.tokenizer, batch_size=2, compile=True)
+    np.testing.assert_allclose(compiled.predict_logits(texts), eager.predict_logits(texts), atol=1e-4)

@@ -20,7 +20,8 @@ class TorchBackend:
     so oneDNN reuses its compiled kernels across batches of nearly the same length.
     """
 
-    def __init__(self, model, precision: str = "fp32"):
+    def __init__(self, model, precision: str = "fp32", compile: bool = False):
+        """`compile`: torch.compile the model with dynamic shapes; the first calls take tens of seconds."""
         self.model = model.eval()
         self.config = model.config
         self.precision = precision
@@ -28,6 +29,8 @@ class TorchBackend:
         if precision == "bf16":
             self.model.to(torch.bfloat16)
             self.pad_multiple = 8
+        if compile:
+            self.model = torch.compile(self.model, dynamic=True)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         tensors = {k: torch.from_numpy(v).to(self.model.device) for k, v in batch.items()}
