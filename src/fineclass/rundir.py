@@ -24,6 +24,16 @@ FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
 NO_PERMISSION = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
+def remove_entries(path: Path, names) -> None:
+    """Delete the named files and directories directly in `path`, and nothing else."""
+    for name in names:
+        target = path / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
 def prepare_output_dir(path: Path, overwrite: bool) -> None:
     """Refuse a non-empty directory unless --overwrite; then remove only what a run writes."""
     if path.exists() and not path.is_dir():
@@ -37,12 +47,7 @@ def prepare_output_dir(path: Path, overwrite: bool) -> None:
                 f"output directory {path} holds files fineclass did not write ({', '.join(foreign[:5])}); "
                 "choose another --output-dir so they are not lost"
             )
-        for entry in RUN_ENTRIES:
-            target = path / entry
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+        remove_entries(path, RUN_ENTRIES)
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=path, prefix=".fineclass-write-test", delete=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from fineclass.compare.spec import check_candidates, parse_candidates
 from fineclass.config import TrainConfig
 from fineclass.errors import ConfigError, DataError
 from fineclass.labels import LabelSpace
-from fineclass.rundir import DATA
+from fineclass.rundir import DATA, remove_entries
 from fineclass.training.train import load_task
 
 logger = logging.getLogger(__name__)
@@ -96,12 +95,7 @@ def check_output_dir(out: Path, overwrite: bool) -> None:
 
 
 def clear_output_dir(out: Path) -> None:
-    for name in ENTRIES:
-        target = out / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
+    remove_entries(out, ENTRIES)
     out.mkdir(parents=True, exist_ok=True)
 
 

@@ -50,9 +50,9 @@ class Predictor:
                  precision: str = "fp32", workers: int = 1, compile: bool = False):
         """`model` is a transformers model or a backend (TorchBackend, OnnxBackend).
 
-        `compile` torch.compiles a torch model (about 30 s once per process for MiniLM; then about 1.35x
-        faster in bf16 on this CPU). `workers` > 1 runs that many batches at once from a thread pool, when a call has several batches;
-        only an OnnxBackend built with `parallel=True` should get more than one.
+        `compile` torch.compiles a torch model (about 30 s once per process for MiniLM, then about 1.35x
+        faster in bf16 on this CPU). `workers` > 1 runs that many batches at once from a thread pool when a
+        call has several batches; only an OnnxBackend built with `parallel=True` should get more than one.
         """
         self.backend = model if isinstance(model, (TorchBackend, OnnxBackend)) else TorchBackend(model, precision, compile)
         self.workers = workers
@@ -75,7 +75,6 @@ class Predictor:
             model = OnnxBackend(model_dir, parallel=workers > 1)
             tokenizer = load_tokenizer(str(model_dir))
         else:
-            kwargs.setdefault("workers", 1)  # torch already uses every core inside one forward pass
             model, tokenizer = load_classifier(model_dir)
         if "thresholds" not in kwargs:
             kwargs["thresholds"] = read_thresholds(model_dir, LabelSpace.from_model_config(model.config))
