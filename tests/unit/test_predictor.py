@@ -1,7 +1,7 @@
 import pytest
 import numpy as np
 
-from fineclass.inference.predictor import Predictor
+from fineclass.inference.predictor import Predictor, split_by_length
 from fineclass.labels import LabelSpace
 from fineclass.modeling import build_model, load_tokenizer
 
@@ -19,6 +19,39 @@ def test_length_sorted_batches_keep_input_order(tiny_model_dir):
     one_by_one = np.vstack([predictor.predict_logits([t]) for t in texts])
     assert not np.allclose(batched[0], batched[1])  # different texts: a reordering would show
     np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+
+
+def test_split_by_length_cuts_where_padding_costs_more_than_a_pass():
+    # 4 short texts and 2 long ones: one pass pads 6 x 64 = 384 tokens; two cost 4 x 8 + 2 x 64 + one extra pass.
+    assert split_by_length(np.array([5, 6, 7, 8, 60, 64]), call_cost_tokens=100) == [slice(0, 4), slice(4, 6)]
+    assert split_by_length(np.array([5, 6, 7, 8, 60, 64]), call_cost_tokens=300) == [slice(0, 6)]
+    # Similar lengths never split; lengths are rounded up to the pad multiple first.
+    assert split_by_length(np.array([8, 10, 12, 16]), call_cost_tokens=1, pad_multiple=8) == [slice(0, 1), slice(1, 4)]
+    assert split_by_length(np.array([9, 10, 12, 16]), call_cost_tokens=1, pad_multiple=8) == [slice(0, 4)]
+    assert split_by_length(np.array([20, 20, 21]), call_cost_tokens=10) == [slice(0, 3)]
+    assert split_by_length(np.array([7]), call_cost_tokens=0) == [slice(0, 1)]
+    assert split_by_length(np.array([1, 2, 3]), call_cost_tokens=0) == [slice(0, 1), slice(1, 2), slice(2, 3)]
+
+
+class ShapeRecorder:
+    """A backend wrapper that records the shape of every forward pass."""
+
+    def __init__(self, inner, call_cost_tokens):
+        self.inner, self.config, self.call_cost_tokens, self.shapes = inner, inner.config, call_cost_tokens, []
+
+    def __call__(self, batch):
+        self.shapes.append(batch["input_ids"].shape)
+        return self.inner(batch)
+
+
+def test_mixed_lengths_split_into_passes_keep_input_order(tiny_model_dir):
+    texts = ["i", "a " * 200, "sad", "the day was very long " * 10, "am happy", "mad"]
+    predictor = make_predictor(tiny_model_dir, batch_size=64)
+    predictor.backend = recorder = ShapeRecorder(predictor.backend, call_cost_tokens=1)  # split wherever lengths differ
+    split = predictor.predict_logits(texts)
+    assert len(recorder.shapes) > 1 and len({shape[1] for shape in recorder.shapes}) > 1
+    one_by_one = np.vstack([predictor.predict_logits([t]) for t in texts])
+    np.testing.assert_allclose(split, one_by_one, atol=1e-5)
 
 
 def test_multilabel_decisions_use_thresholds(tiny_model_dir):
