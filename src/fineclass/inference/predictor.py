@@ -98,6 +98,7 @@ class Predictor:
         lengths = np.array([len(ids) for ids in encoded["input_ids"]], dtype=np.int64)
         order = np.argsort(lengths, kind="stable")
         pad_multiple = getattr(self.backend, "pad_multiple", None)
+        call_cost = getattr(self.backend, "call_cost_tokens", None)  # None: a plain callable, never split
 
         def run(rows: np.ndarray, concurrent: bool = False) -> None:
             batch = self.tokenizer.pad({k: [v[i] for i in rows] for k, v in encoded.items()}, return_tensors="np",
@@ -108,7 +109,7 @@ class Predictor:
         for start in range(0, count, self.batch_size):
             rows = order[start:start + self.batch_size]
             # Mixed lengths (a server batch) run as a few passes of similar length rather than one padded pass.
-            parts = split_by_length(lengths[rows], self.backend.call_cost_tokens, pad_multiple or 1)
+            parts = split_by_length(lengths[rows], call_cost, pad_multiple or 1) if call_cost is not None else [slice(None)]
             chunks.extend(rows[part] for part in parts)
         if self._pool is None or len(chunks) == 1:
             for rows in chunks:
