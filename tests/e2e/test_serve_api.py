@@ -109,6 +109,10 @@ def test_oversized_body_is_refused_before_parsing(client):
     body = '{"texts": ["' + "a" * (8 * 200 * 6 + 70_000) + '"]}'
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 413 and "request body of" in response.json()["error"]
+    client.post("/predict", content="{not json", headers={"content-type": "application/json"})
+    metrics = client.get("/metrics").text
+    assert 'fineclass_requests_total{path="/predict",status="413"} 1.0' in metrics
+    assert 'fineclass_requests_total{path="/predict",status="422"} 1.0' in metrics
 
 
 def test_wrong_method_and_unknown_path(client):
