@@ -129,6 +129,20 @@ def predict_not_a_model(ctx):
     Path("nowhere").mkdir()
 
 
+@case("predict model/ hello --device gpu", "an unknown --device",
+      "--device must be auto, cpu, cuda or cuda:N, got 'gpu'", "use auto, cpu, cuda or cuda:N")
+def unknown_device(ctx):
+    pass
+
+
+@case("serve model/ --device cuda", "--device cuda on a machine where torch sees no GPU",
+      "--device cuda: torch sees no CUDA GPU here; use --device cpu (or auto)", "use --device cpu or auto")
+def device_without_gpu(ctx):
+    import torch
+
+    ctx.monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # so the case holds on GPU machines too
+
+
 @case("evaluate model/ d.csv", "evaluate on data with a label the model never learned",
       "test row 1: label 'worry' was never seen in training; the model knows joy, sadness, anger",
       "map the label to one the model knows, or retrain")

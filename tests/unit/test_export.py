@@ -52,6 +52,28 @@ def test_bf16_falls_back_to_fp32_without_native_support(monkeypatch):
     assert hardware.resolve_precision("fp32") == "fp32"
 
 
+def test_device_auto_follows_cuda_and_precision_follows_the_device(monkeypatch):
+    from fineclass.errors import ConfigError
+    from fineclass.training import hardware
+
+    monkeypatch.setattr(hardware.torch.cuda, "is_available", lambda: False)
+    assert hardware.resolve_device("auto") == "cpu"
+    with pytest.raises(ConfigError, match="torch sees no CUDA GPU here"):
+        hardware.resolve_device("cuda:0")
+    monkeypatch.setattr(hardware.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(hardware.torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(hardware.torch.cuda, "is_bf16_supported", lambda: True)
+    monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: False)
+    assert hardware.resolve_device("auto") == "cuda" and hardware.resolve_device("cuda:0") == "cuda:0"
+    with pytest.raises(ConfigError, match="sees 1 GPU"):
+        hardware.resolve_device("cuda:1")
+    with pytest.raises(ConfigError, match="got 'cuda:x'"):
+        hardware.resolve_device("cuda:x")
+    # A GPU in the machine does not make a CPU run bf16 on a CPU without native bf16.
+    assert hardware.resolve_precision("auto", "cuda") == "bf16"
+    assert hardware.resolve_precision("auto", "cpu") == "fp32"
+
+
 def test_default_head_lr_scale_is_the_measured_one():
     from fineclass.config import TrainConfig
 

@@ -87,3 +87,14 @@ def test_compiled_predictor_matches_eager(tiny_model_dir):
     eager = make_predictor(tiny_model_dir, batch_size=2)
     compiled = Predictor(eager.backend.model, eager.tokenizer, batch_size=2, compile=True)
     np.testing.assert_allclose(compiled.predict_logits(texts), eager.predict_logits(texts), atol=1e-4)
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_predictor_on_cuda_matches_the_cpu(tiny_model_dir):
+    import copy
+
+    texts = ["i", "i feel so happy today and the day was very glad", "sad", "am happy", "mad mad mad mad"]
+    on_cpu = make_predictor(tiny_model_dir, batch_size=2)
+    gpu = Predictor(copy.deepcopy(on_cpu.backend.model), on_cpu.tokenizer, batch_size=2, device="cuda")
+    assert next(gpu.backend.model.parameters()).device.type == "cuda"
+    np.testing.assert_allclose(gpu.predict_logits(texts), on_cpu.predict_logits(texts), atol=1e-4)

@@ -81,12 +81,21 @@ def print_metrics_table(metrics: dict, title: str) -> None:
         console.print(detail)
 
 
-def check_precision(precision: str) -> str:
+def check_precision(precision: str, device: str | None = None) -> str:
     from fineclass.config import PRECISIONS
     from fineclass.training.hardware import resolve_precision
 
     if precision not in PRECISIONS:
         raise FineclassError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    return resolve_precision(precision)
+    return resolve_precision(precision, device)
+
+
+def check_device(device: str) -> str:
+    from fineclass.training.hardware import resolve_device
+
+    return resolve_device(device)
+
+
+DEVICE_HELP = "Torch models: auto (a CUDA GPU when torch sees one), cpu, cuda or cuda:N. ONNX exports run on the CPU."
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from fineclass.commands.common import app, console, user_errors, print_metrics_table
+from fineclass.commands.common import DEVICE_HELP, app, check_device, console, print_metrics_table, user_errors
 from fineclass.errors import FineclassError
 
 
@@ -23,6 +23,7 @@ def evaluate(
     label_names: Annotated[Optional[str], typer.Option(help="Label names file for integer labels in DATA.")] = None,
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold [default: the model's].")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 128,
+    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
     output: Annotated[Optional[Path], typer.Option(help="Also write the metrics to this JSON file.")] = None,
     report_dir: Annotated[Optional[Path], typer.Option(help="Where report.html and plots/ go [default: RUN/evaluation-SPLIT or ./evaluation-SPLIT].")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier report in --report-dir.")] = False,
@@ -34,6 +35,7 @@ def evaluate(
 
     if threshold is not None and not 0 < threshold < 1:
         raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
+    device = check_device(device)
     from fineclass.evaluation.report import write_report
     from fineclass.rundir import run_dir_of
 
@@ -44,7 +46,7 @@ def evaluate(
     if (out / "report.html").exists() and not overwrite:
         raise FineclassError(f"{out / 'report.html'} already exists; pass --overwrite to replace it, or choose another --report-dir")
     frame = load_eval_frame(resolved, data, split, text_column, label_column, label_names)
-    predictor = Predictor.from_dir(resolved, batch_size=batch_size)
+    predictor = Predictor.from_dir(resolved, batch_size=batch_size, device=device)
     result = evaluate_frame(predictor, frame, split, threshold)
     print_metrics_table(result.metrics, f"{split} ({result.rows} rows)")
     run_metrics = json.loads((run_dir / "metrics.json").read_text()) if run_dir and (run_dir / "metrics.json").is_file() else {}

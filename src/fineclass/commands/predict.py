@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from fineclass.commands.common import app, console, err_console, user_errors, check_precision
+from fineclass.commands.common import DEVICE_HELP, app, check_device, check_precision, console, err_console, user_errors
 from fineclass.errors import FineclassError
 
 
@@ -25,6 +25,7 @@ def predict(
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold [default: the model's].")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 64,
     precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 (about 2x faster on CPUs with native bf16) or auto.")] = "fp32",
+    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model: about 30 s once, then faster; for big --input files.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --output file.")] = False,
@@ -48,7 +49,9 @@ def predict(
         from fineclass.inference.files import check_prediction_files
 
         check_prediction_files(input, output, text_column)  # before the model loads
-    predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision), compile=compile)
+    device = check_device(device)
+    predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision, device),
+                                   compile=compile, device=device)
     if texts:
         print_predictions(predictor.predict(list(texts), top_k=top_k, threshold=threshold), as_json)
     if input is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fineclass.commands.common import app, check_precision, console, user_errors
+from fineclass.commands.common import DEVICE_HELP, app, check_device, check_precision, console, user_errors
 from fineclass.errors import FineclassError
 
 logger = logging.getLogger("fineclass")
@@ -27,6 +27,7 @@ def serve(
     max_chars: Annotated[int, typer.Option(help="Characters per text; longer gets HTTP 413.")] = 10_000,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass inside one batch.")] = 64,
     precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 or auto.")] = "fp32",
+    device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
 ) -> None:
     """Serve a model over HTTP: POST /predict, GET /info, /health, /metrics, and a web page at /."""
     try:
@@ -48,10 +49,11 @@ def serve(
     ) if bad]
     if problems:
         raise FineclassError("; ".join(problems))
+    device = check_device(device)
     # Load on the thread that will run the model: torch's OpenMP threads stay with it (see model_thread).
     executor = model_thread()
-    predictor = executor.submit(Predictor.from_dir, model_dir, batch_size=batch_size,
-                                precision=check_precision(precision)).result()
+    predictor = executor.submit(Predictor.from_dir, model_dir, batch_size=batch_size, device=device,
+                                precision=check_precision(precision, device)).result()
     settings = ServeSettings(max_texts, max_chars, BatchingSettings(batching, max_wait_ms, max_batch_tokens))
     if not is_loopback(host):
         logger.warning("listening on %s: the API has no authentication; anyone who can reach this address can use it", host)

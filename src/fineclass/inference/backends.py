@@ -29,9 +29,10 @@ class TorchBackend:
     so oneDNN reuses its compiled kernels across batches of nearly the same length.
     """
 
-    def __init__(self, model, precision: str = "fp32", compile: bool = False):
-        """`compile`: torch.compile the model with dynamic shapes; the first calls take tens of seconds."""
-        self.model = model.eval()
+    def __init__(self, model, precision: str = "fp32", compile: bool = False, device: str | None = None):
+        """`compile`: torch.compile the model with dynamic shapes; the first calls take tens of seconds.
+        `device`: move the model there ("cpu", "cuda", "cuda:1"); None leaves it where it is."""
+        self.model = model.eval() if device is None else model.eval().to(device)
         self.config = model.config
         self.precision = precision
         self.pad_multiple = None

@@ -47,14 +47,15 @@ class Predictor:
     """
 
     def __init__(self, model, tokenizer, batch_size: int = 64, max_length: int | None = None, thresholds=None,
-                 precision: str = "fp32", workers: int = 1, compile: bool = False):
+                 precision: str = "fp32", workers: int = 1, compile: bool = False, device: str | None = None):
         """`model` is a transformers model or a backend (TorchBackend, OnnxBackend).
 
         `compile` torch.compiles a torch model (about 30 s once per process for MiniLM, then about 1.35x
         faster in bf16 on this CPU). `workers` > 1 runs that many batches at once from a thread pool when a
         call has several batches; only an OnnxBackend built with `parallel=True` should get more than one.
+        `device` moves a torch model there ("cpu", "cuda", "cuda:1"); None leaves it where it was loaded (the CPU).
         """
-        self.backend = model if isinstance(model, (TorchBackend, OnnxBackend)) else TorchBackend(model, precision, compile)
+        self.backend = model if isinstance(model, (TorchBackend, OnnxBackend)) else TorchBackend(model, precision, compile, device)
         self.workers = workers
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="fineclass-predict") if workers > 1 else None
         self.tokenizer = tokenizer
@@ -71,6 +72,7 @@ class Predictor:
             # With several workers, batches run side by side on one thread each; a call with a single
             # batch still gets every core.
             kwargs.pop("compile", None)  # nothing to compile in an ONNX graph
+            kwargs.pop("device", None)  # ONNX exports run on the CPU
             workers = kwargs.setdefault("workers", onnx_workers())
             model = OnnxBackend(model_dir, parallel=workers > 1)
             tokenizer = load_tokenizer(str(model_dir))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from fineclass.errors import ConfigError
+
 
 @lru_cache(maxsize=1)
 def cpu_has_native_bf16() -> bool:
@@ -19,13 +21,33 @@ def cpu_has_native_bf16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
-def resolve_precision(requested: str) -> str:
-    """fp32 or bf16; 'auto' and 'bf16' fall back to fp32 where the CPU lacks native bf16 (a GPU decides for itself)."""
+def resolve_precision(requested: str, device: str | None = None) -> str:
+    """fp32 or bf16; 'auto' and 'bf16' fall back to fp32 where the CPU lacks native bf16 (a GPU decides for itself).
+
+    `device`: where the model will run ("cpu", "cuda", "cuda:1"); None means the GPU when there is one.
+    """
     if requested == "fp32":
         return "fp32"
-    if torch.cuda.is_available():
+    on_gpu = torch.cuda.is_available() if device is None else device.startswith("cuda")
+    if on_gpu:
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     return "bf16" if cpu_has_native_bf16() else "fp32"
+
+
+def resolve_device(requested: str) -> str:
+    """'auto' is the GPU when torch sees one, else the CPU; 'cpu', 'cuda' and 'cuda:N' are checked here."""
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cpu":
+        return "cpu"
+    index = requested.removeprefix("cuda").removeprefix(":")
+    if not requested.startswith("cuda") or (index and not index.isdigit()):
+        raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, got {requested!r}")
+    if not torch.cuda.is_available():
+        raise ConfigError(f"--device {requested}: torch sees no CUDA GPU here; use --device cpu (or auto)")
+    if index and int(index) >= torch.cuda.device_count():
+        raise ConfigError(f"--device {requested}: torch sees {torch.cuda.device_count()} GPU(s), numbered from 0")
+    return requested
 
 
 def measure_matmul_peak(dtype: torch.dtype = torch.float32, size: int = 2048, repeats: int = 5) -> float:
