@@ -54,6 +54,13 @@ def test_mixed_lengths_split_into_passes_keep_input_order(tiny_model_dir):
     np.testing.assert_allclose(split, one_by_one, atol=1e-5)
 
 
+def test_warm_up_runs_several_shapes(tiny_model_dir):
+    predictor = make_predictor(tiny_model_dir, batch_size=64)
+    predictor.backend = recorder = ShapeRecorder(predictor.backend, call_cost_tokens=48)
+    predictor.warm_up()
+    assert len(set(recorder.shapes)) == 3
+
+
 def test_multilabel_decisions_use_thresholds(tiny_model_dir):
     predictor = make_predictor(tiny_model_dir, batch_size=4, multi_label=True)
     probs = np.array([[0.9, 0.4, 0.6]])
@@ -86,6 +93,7 @@ def test_compiled_predictor_matches_eager(tiny_model_dir):
     texts = ["i", "i feel so happy today and the day was very glad", "sad", "am happy", "mad mad mad mad"]
     eager = make_predictor(tiny_model_dir, batch_size=2)
     compiled = Predictor(eager.backend.model, eager.tokenizer, batch_size=2, compile=True)
+    compiled.warm_up()  # what serve --compile runs before it listens
     np.testing.assert_allclose(compiled.predict_logits(texts), eager.predict_logits(texts), atol=1e-4)
 
 

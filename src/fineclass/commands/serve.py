@@ -29,6 +29,7 @@ def serve(
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass inside one batch.")] = 64,
     precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 or auto.")] = "fp32",
     device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
+    compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model before serving (about 25 s at start-up), then about 25% faster passes.")] = False,
 ) -> None:
     """Serve a model over HTTP: POST /predict, GET /info, /health, /metrics, and a web page at /."""
     try:
@@ -54,7 +55,10 @@ def serve(
     # Load on the thread that will run the model: torch's OpenMP threads stay with it (see model_thread).
     executor = model_thread()
     predictor = executor.submit(Predictor.from_dir, model_dir, batch_size=batch_size, device=device,
-                                precision=check_precision(precision, device)).result()
+                                precision=check_precision(precision, device), compile=compile).result()
+    if compile:
+        console.print("compiling the model (torch.compile, about 25 s)...")
+    executor.submit(predictor.warm_up).result()  # the first request should not pay for compiling or kernel set-up
     settings = ServeSettings(max_texts, max_chars, BatchingSettings(batching, max_wait_ms, max_batch_tokens))
     # torch and transformers leave about 480,000 objects behind; a full garbage collection walks them all
     # (180 ms here) and stalls every request in flight. Move them out of the collector's sight.

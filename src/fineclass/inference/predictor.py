@@ -120,6 +120,12 @@ class Predictor:
             list(self._pool.map(lambda rows: run(rows, concurrent=True), chunks))  # list() re-raises errors here
         return logits
 
+    def warm_up(self) -> None:
+        """Run three small batches of different shapes, so a compiled model (dynamic shapes) has compiled
+        before the first real call, and oneDNN has built its first kernels."""
+        for count, words in ((1, 4), (2, 12), (3, 20)):
+            self.predict_logits([" ".join(["hello"] * words)] * count)
+
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """Softmax (multi-class) or per-label sigmoid (multi-label) of logits."""
         return sigmoid(logits) if self.label_space.multi_label else softmax(logits)
