@@ -61,6 +61,17 @@ def test_warm_up_runs_several_shapes(tiny_model_dir):
     assert len(set(recorder.shapes)) == 3
 
 
+@pytest.mark.parametrize("text", ["i", "i feel so happy today", "sad " * 500, ""])
+def test_single_text_encoding_matches_the_tokenizer(tiny_model_dir, text):
+    predictor = make_predictor(tiny_model_dir, batch_size=4)
+    assert predictor._single_text_tokenizer is not None
+    expected = predictor.tokenizer([text], truncation=True, max_length=predictor.max_length)
+    encoded = predictor.encode([text])
+    assert set(encoded) == set(predictor.tokenizer.model_input_names)
+    assert all(encoded[k] == expected[k] for k in encoded)
+    assert len(encoded["input_ids"][0]) <= predictor.max_length
+
+
 def test_multilabel_decisions_use_thresholds(tiny_model_dir):
     predictor = make_predictor(tiny_model_dir, batch_size=4, multi_label=True)
     probs = np.array([[0.9, 0.4, 0.6]])

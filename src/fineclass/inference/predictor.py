@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -63,6 +64,7 @@ class Predictor:
         self.max_length = model_max_length(tokenizer, self.backend.config, max_length)
         self.label_space = LabelSpace.from_model_config(self.backend.config)
         self.thresholds = np.full(self.label_space.num_labels, 0.5) if thresholds is None else np.asarray(thresholds)
+        self._single_text_tokenizer = single_text_tokenizer(tokenizer, self.max_length)
 
     @classmethod
     def from_dir(cls, path: str | Path, **kwargs) -> Predictor:
@@ -90,6 +92,12 @@ class Predictor:
         """Token ids (and masks) per text, truncated to the model's limit and not yet padded."""
         if not texts:
             return {"input_ids": []}
+        if len(texts) == 1 and self._single_text_tokenizer is not None:
+            # The batch call releases the GIL; next to a busy model thread (serve), getting it back waited up to
+            # the 5 ms switch interval. A single encode keeps the GIL: 40 us instead of 5 ms here.
+            encoding = self._single_text_tokenizer.encode(texts[0])
+            fields = {"input_ids": encoding.ids, "token_type_ids": encoding.type_ids, "attention_mask": encoding.attention_mask}
+            return {k: [fields[k]] for k in self.tokenizer.model_input_names if k in fields}
         encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
         return {k: encoded[k] for k in self.tokenizer.model_input_names if k in encoded}
 
@@ -152,6 +160,17 @@ class Predictor:
                 chosen = [int(ranked[0])]
             results.append(Prediction(text, [names[i] for i in chosen], [float(p[i]) for i in chosen], top))
         return results
+
+
+def single_text_tokenizer(tokenizer, max_length: int):
+    """The fast tokenizer's Rust backend, set to truncate at `max_length` and not pad; None for slow tokenizers."""
+    backend = getattr(tokenizer, "backend_tokenizer", None) if getattr(tokenizer, "is_fast", False) else None
+    if backend is None:
+        return None
+    backend = copy.deepcopy(backend)
+    backend.enable_truncation(max_length, direction=tokenizer.truncation_side)
+    backend.no_padding()
+    return backend
 
 
 def split_by_length(lengths: np.ndarray, call_cost_tokens: int, pad_multiple: int = 1) -> list[slice]:
