@@ -75,3 +75,15 @@ def test_predicting_200k_rows_takes_no_more_memory_than_20k(tiny_model_dir, tmp_
     # measured 582 and 1071 MiB.
     assert peaks[200_000] < peaks[20_000] + 100
     assert peaks[200_000] < 1536
+
+
+def test_texts_cut_at_the_token_limit_get_one_warning(tiny_model_dir, tmp_path):
+    from tests.conftest import run_cli
+
+    model = save_untrained_classifier(tiny_model_dir, tmp_path / "classifier")
+    short = run_cli("predict", model, "happy", "sad")
+    assert short.exit_code == 0 and "token limit" not in short.stderr
+    pd.DataFrame({"text": ["happy " * 200, "sad", "glad " * 100]}).to_csv(tmp_path / "in.csv", index=False)
+    long = run_cli("predict", model, "mad " * 300, "--input", tmp_path / "in.csv", "--output", tmp_path / "out.csv")
+    assert long.exit_code == 0, long.output
+    assert "warning: 3 text(s) reached the model's 64-token limit; anything longer was cut there" in long.stderr

@@ -56,6 +56,9 @@ def predict(
         print_predictions(predictor.predict(list(texts), top_k=top_k, threshold=threshold), as_json)
     if input is not None:
         predict_input_file(predictor, input, output, text_column, top_k, threshold)
+    if predictor.texts_at_limit:
+        err_console.print(f"warning: {predictor.texts_at_limit} text(s) reached the model's {predictor.max_length}-token "
+                          "limit; anything longer was cut there and not seen by the model", soft_wrap=True)
 
 
 def predict_input_file(predictor, source: Path, target: Path, text_column, top_k, threshold) -> None:
