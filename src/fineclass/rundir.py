@@ -21,6 +21,10 @@ CHECKPOINTS = "checkpoints"
 THRESHOLDS = "thresholds.json"
 RUN_ENTRIES = (MODEL, METRICS, CONFIG, SPLITS, DATA, CHECKPOINTS, "report.html", "plots")
 FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
+TRAIN_INCOMPLETE = ("the run there is incomplete: free some space or choose another {option}, then run again "
+                    "with --overwrite (or --resume if a checkpoint was saved)")
+REPORT_INCOMPLETE = ("the report there is incomplete: free some space or choose another {option}, then run again "
+                     "with --overwrite")
 NO_PERMISSION = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
@@ -92,10 +96,13 @@ def replace_dir_atomic(staging: Path, target: Path) -> None:
 
 
 @contextmanager
-def output_errors(directory: Path):
+def output_errors(directory: Path, option: str = "--output-dir", incomplete: str = TRAIN_INCOMPLETE):
     """A full disk or a write refused while writing a run is the machine's state, not a bug: one line that
     says where and what to do. torch.save reports a full disk as a RuntimeError and safetensors as its own
-    error type, so those count when their message or the disk's free space says so."""
+    error type, so those count when their message or the disk's free space says so.
+
+    `option` is the flag that chooses the directory; `incomplete` what is left there and how to finish it.
+    """
     try:
         yield
     except FineclassError:
@@ -105,14 +112,12 @@ def output_errors(directory: Path):
         if code in NO_PERMISSION:
             raise FineclassError(
                 f"cannot write to {getattr(err, 'filename', None) or directory}: {getattr(err, 'strerror', err)}; "
-                "fix its permissions or choose another --output-dir, then run the command again"
+                f"fix its permissions or choose another {option}, then run the command again"
             ) from None
         torch_zip_write = isinstance(err, RuntimeError) and "unexpected pos" in str(err)
         if code in FULL_DISK or "No space left on device" in str(err) or (torch_zip_write and disk_is_full(directory)):
             raise FineclassError(
-                f"no space left on the device that holds {directory}; "
-                "the run there is incomplete: free some space or choose another --output-dir, then run again "
-                "with --overwrite (or --resume if a checkpoint was saved)"
+                f"no space left on the device that holds {directory}; {incomplete.format(option=option)}"
             ) from None
         raise
 

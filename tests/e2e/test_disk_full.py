@@ -37,3 +37,19 @@ def test_a_full_disk_during_training_is_one_line(tiny_model_dir, tmp_path, small
     assert "Traceback" not in result.output
     assert data.read_bytes() == before
     assert not (out / "model").exists() and not (out / "metrics.json").exists()  # nothing looks complete
+
+
+def test_a_full_disk_while_writing_an_evaluation_report_is_one_line(tiny_model_dir, tmp_path, small_disk):
+    from tests.e2e.classifier import save_untrained_classifier
+
+    model = save_untrained_classifier(tiny_model_dir, tmp_path / "classifier")
+    data = tmp_path / "d.csv"
+    make_texts(60).drop(columns="label").rename(columns={"label_name": "label"}).to_csv(data, index=False)
+    (small_disk / "filler").write_bytes(b"x" * (240 * 1024))  # leave about 16 KiB: the plots do not fit
+    out = small_disk / "report"
+    result = run_cli("evaluate", model, data, "--report-dir", out)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: no space left on the device that holds {out}; the report there is incomplete: free some space or "
+        "choose another --report-dir, then run again with --overwrite")
+    assert "Traceback" not in result.output

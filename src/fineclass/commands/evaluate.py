@@ -31,7 +31,7 @@ def evaluate(
     """Compute metrics for a model on its run's test split or on any labeled data, and write report.html."""
     from fineclass.evaluation.evaluate import evaluate_frame, load_eval_frame
     from fineclass.inference.predictor import Predictor
-    from fineclass.rundir import resolve_model_dir, write_json_atomic
+    from fineclass.rundir import REPORT_INCOMPLETE, output_errors, resolve_model_dir, write_json_atomic
 
     if threshold is not None and not 0 < threshold < 1:
         raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
@@ -51,13 +51,17 @@ def evaluate(
     print_metrics_table(result.metrics, f"{split} ({result.rows} rows)")
     run_metrics = json.loads((run_dir / "metrics.json").read_text()) if run_dir and (run_dir / "metrics.json").is_file() else {}
     run_metrics.pop("baseline", None)  # it was measured on the run's own test split, not necessarily this data
-    out.mkdir(parents=True, exist_ok=True)
     thresholds = predictor.thresholds if threshold is None else threshold
-    report = write_report(out, predictor.label_space, result, list(frame["text"]), run_metrics, thresholds,
-                          f"fineclass report: {model_dir} on {data or 'the run'} ({split})")
+    with output_errors(out, "--report-dir", REPORT_INCOMPLETE):
+        out.mkdir(parents=True, exist_ok=True)
+        report = write_report(out, predictor.label_space, result, list(frame["text"]), run_metrics, thresholds,
+                              f"fineclass report: {model_dir} on {data or 'the run'} ({split})")
     console.print(f"report: {report}")
     if output:
-        write_json_atomic(output, {"split": split, "rows": result.rows, **result.metrics})
+        escaped = str(output).replace("{", "{{").replace("}", "}}")
+        with output_errors(output.parent, "--output", f"{escaped} was not written: free some space or choose another "
+                           "{option}, then run again"):
+            write_json_atomic(output, {"split": split, "rows": result.rows, **result.metrics})
         console.print(f"metrics: {output}")
 
 
