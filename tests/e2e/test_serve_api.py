@@ -115,6 +115,19 @@ def test_oversized_body_is_refused_before_parsing(client):
     assert 'fineclass_requests_total{path="/predict",status="422"} 1.0' in metrics
 
 
+def test_a_chunked_body_over_the_cap_is_refused(client):
+    def chunks():
+        yield b'{"texts": ["'
+        for _ in range(20):
+            yield b"a" * 8192
+        yield b'"]}'
+
+    response = client.post("/predict", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"] == f"request body is over the limit of {8 * 200 * 6 + 65_536} bytes"
+    assert client.post("/predict", json={"texts": ["sad"]}).status_code == 200
+
+
 def test_wrong_method_and_unknown_path(client):
     assert client.get("/predict").status_code == 405
     assert client.get("/nothing-here").status_code == 404

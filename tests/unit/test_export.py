@@ -67,8 +67,9 @@ def test_device_auto_follows_cuda_and_precision_follows_the_device(monkeypatch):
     assert hardware.resolve_device("auto") == "cuda" and hardware.resolve_device("cuda:0") == "cuda:0"
     with pytest.raises(ConfigError, match="sees 1 GPU"):
         hardware.resolve_device("cuda:1")
-    with pytest.raises(ConfigError, match="got 'cuda:x'"):
-        hardware.resolve_device("cuda:x")
+    for bad in ("cuda:x", "cuda0", "cuda:", "cuda:01", "gpu"):
+        with pytest.raises(ConfigError, match=f"got '{bad}'"):
+            hardware.resolve_device(bad)
     # A GPU in the machine does not make a CPU run bf16 on a CPU without native bf16.
     assert hardware.resolve_precision("auto", "cuda") == "bf16"
     assert hardware.resolve_precision("auto", "cpu") == "fp32"

@@ -25,7 +25,7 @@ def test_split_by_length_cuts_where_padding_costs_more_than_a_pass():
     # 4 short texts and 2 long ones: one pass pads 6 x 64 = 384 tokens; two cost 4 x 8 + 2 x 64 + one extra pass.
     assert split_by_length(np.array([5, 6, 7, 8, 60, 64]), call_cost_tokens=100) == [slice(0, 4), slice(4, 6)]
     assert split_by_length(np.array([5, 6, 7, 8, 60, 64]), call_cost_tokens=300) == [slice(0, 6)]
-    # Similar lengths never split; lengths are rounded up to the pad multiple first.
+    # Lengths are rounded up to the pad multiple first; similar lengths are not worth a second pass.
     assert split_by_length(np.array([8, 10, 12, 16]), call_cost_tokens=1, pad_multiple=8) == [slice(0, 1), slice(1, 4)]
     assert split_by_length(np.array([9, 10, 12, 16]), call_cost_tokens=1, pad_multiple=8) == [slice(0, 4)]
     assert split_by_length(np.array([20, 20, 21]), call_cost_tokens=10) == [slice(0, 3)]
@@ -70,6 +70,25 @@ def test_single_text_encoding_matches_the_tokenizer(tiny_model_dir, text):
     assert set(encoded) == set(predictor.tokenizer.model_input_names)
     assert all(encoded[k] == expected[k] for k in encoded)
     assert len(encoded["input_ids"][0]) <= predictor.max_length
+
+
+def test_single_text_encoding_follows_a_later_truncation_side(tiny_model_dir):
+    predictor = make_predictor(tiny_model_dir, batch_size=4)
+    predictor.tokenizer.truncation_side = "left"
+    try:
+        text = "happy " + "sad " * 100
+        expected = predictor.tokenizer([text], truncation=True, max_length=predictor.max_length)["input_ids"]
+        assert predictor.encode([text])["input_ids"] == expected
+    finally:
+        predictor.tokenizer.truncation_side = "right"
+
+
+def test_a_model_off_the_cpu_is_never_split(tiny_model_dir):
+    from fineclass.inference.backends import TorchBackend
+
+    model = make_predictor(tiny_model_dir, batch_size=4).backend.model
+    assert TorchBackend(model).call_cost_tokens is not None
+    assert TorchBackend(model, device="meta").call_cost_tokens is None  # as on a GPU, without one
 
 
 def test_multilabel_decisions_use_thresholds(tiny_model_dir):

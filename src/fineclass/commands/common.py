@@ -90,10 +90,13 @@ def check_precision(precision: str, device: str | None = None) -> str:
     return resolve_precision(precision, device)
 
 
-def check_device(device: str) -> str:
+def check_device(device: str, model_dir: str | Path) -> str:
+    """The device to load `model_dir` on; an ONNX export runs on the CPU whatever was asked."""
+    from fineclass.inference.backends import is_onnx_dir
+    from fineclass.rundir import resolve_model_dir
     from fineclass.training.hardware import resolve_device
 
-    return resolve_device(device)
+    return "cpu" if is_onnx_dir(resolve_model_dir(model_dir)) else resolve_device(device)
 
 
 DEVICE_HELP = "Torch models: auto (a CUDA GPU when torch sees one), cpu, cuda or cuda:N. ONNX exports run on the CPU."

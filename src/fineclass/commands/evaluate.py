@@ -35,7 +35,7 @@ def evaluate(
 
     if threshold is not None and not 0 < threshold < 1:
         raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
-    device = check_device(device)
+    device = check_device(device, model_dir)
     from fineclass.evaluation.report import write_report
     from fineclass.rundir import run_dir_of
 

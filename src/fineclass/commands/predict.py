@@ -49,7 +49,7 @@ def predict(
         from fineclass.inference.files import check_prediction_files
 
         check_prediction_files(input, output, text_column)  # before the model loads
-    device = check_device(device)
+    device = check_device(device, model_dir)
     predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision, device),
                                    compile=compile, device=device)
     if texts:

@@ -51,12 +51,12 @@ def serve(
     ) if bad]
     if problems:
         raise FineclassError("; ".join(problems))
-    device = check_device(device)
+    device = check_device(device, model_dir)
     # Load on the thread that will run the model: torch's OpenMP threads stay with it (see model_thread).
     executor = model_thread()
     predictor = executor.submit(Predictor.from_dir, model_dir, batch_size=batch_size, device=device,
                                 precision=check_precision(precision, device), compile=compile).result()
-    if compile:
+    if compile and hasattr(predictor.backend, "model"):  # an ONNX export has nothing to compile
         console.print("compiling the model (torch.compile, about 25 s)...")
     executor.submit(predictor.warm_up).result()  # the first request should not pay for compiling or kernel set-up
     settings = ServeSettings(max_texts, max_chars, BatchingSettings(batching, max_wait_ms, max_batch_tokens))

@@ -41,6 +41,8 @@ class TorchBackend:
             self.model.to(torch.bfloat16)
             self.pad_multiple = 8
             self.call_cost_tokens = BF16_CALL_COST_TOKENS
+        if self.model.device.type != "cpu":
+            self.call_cost_tokens = None  # a GPU pass costs about the same for 1 text as for 64: never split
         if compile:
             self.model = torch.compile(self.model, dynamic=True)
 

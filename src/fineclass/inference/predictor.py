@@ -94,10 +94,11 @@ class Predictor:
         """Token ids (and masks) per text, truncated to the model's limit and not yet padded."""
         if not texts:
             return {"input_ids": []}
-        if len(texts) == 1 and self._single_text_tokenizer is not None:
+        fast = self._single_text_tokenizer
+        if len(texts) == 1 and fast is not None and fast.truncation["direction"] == self.tokenizer.truncation_side:
             # The batch call releases the GIL; next to a busy model thread (serve), getting it back waited up to
             # the 5 ms switch interval. A single encode keeps the GIL: 40 us instead of 5 ms here.
-            encoding = self._single_text_tokenizer.encode(texts[0])
+            encoding = fast.encode(texts[0])
             fields = {"input_ids": encoding.ids, "token_type_ids": encoding.type_ids, "attention_mask": encoding.attention_mask}
             encoded = {k: [fields[k]] for k in self.tokenizer.model_input_names if k in fields}
         else:
@@ -175,6 +176,7 @@ def single_text_tokenizer(tokenizer, max_length: int):
     backend = copy.deepcopy(backend)
     backend.enable_truncation(max_length, direction=tokenizer.truncation_side)
     backend.no_padding()
+    backend.encode_special_tokens = getattr(tokenizer, "split_special_tokens", False)
     return backend
 
 

@@ -163,10 +163,11 @@ def install_middleware(app: FastAPI, settings: ServeSettings, telemetry: Telemet
 
 
 class RequestGuard:
-    """ASGI middleware: refuse a declared body over the cap before it is read, and count every request.
+    """ASGI middleware: refuse a body over the cap before it is parsed, and count every request.
 
-    Plain ASGI rather than `@app.middleware("http")`, whose per-request task and streams cost the event loop
-    more than the rest of a small request.
+    A declared content-length over the cap is refused before anything is read; a chunked body is counted as it
+    arrives and answered 413 once past the cap. Plain ASGI rather than `@app.middleware("http")`, whose
+    per-request task and streams cost the event loop more than the rest of a small request.
     """
 
     def __init__(self, app, settings: ServeSettings, telemetry: Telemetry):
@@ -178,20 +179,33 @@ class RequestGuard:
             return
         started = time.perf_counter()
         status = 500  # unless a response starts: an exception escaped the app
+        cap = self.settings.max_body_bytes
+        received, refused = 0, False
 
         async def send_and_record(message) -> None:
             nonlocal status
+            if refused:
+                return  # the 413 went out already; what the app answers to the cut-off body is dropped
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
 
+        async def receive_under_cap():
+            nonlocal received, refused
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > cap and not refused and status == 500:
+                await error(413, f"request body is over the limit of {cap} bytes")(scope, receive, send_and_record)
+                refused = True
+                return {"type": "http.disconnect"}  # the app stops reading
+            return message
+
         try:
             declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
-            if declared.isdigit() and int(declared) > self.settings.max_body_bytes:
-                response = error(413, f"request body of {declared} bytes is over the limit of {self.settings.max_body_bytes}")
-                await response(scope, receive, send_and_record)
+            if declared.isdigit() and int(declared) > cap:
+                await error(413, f"request body of {declared} bytes is over the limit of {cap}")(scope, receive, send_and_record)
             else:
-                await self.app(scope, receive, send_and_record)
+                await self.app(scope, receive_under_cap, send_and_record)
         finally:
             path = scope["path"] if scope["path"] in ROUTES else "other"
             self.telemetry.observe_request(path, status, time.perf_counter() - started)

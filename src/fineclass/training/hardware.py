@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -40,11 +41,12 @@ def resolve_device(requested: str) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cpu":
         return "cpu"
-    index = requested.removeprefix("cuda").removeprefix(":")
-    if not requested.startswith("cuda") or (index and not index.isdigit()):
+    match = re.fullmatch(r"cuda(?::(0|[1-9][0-9]*))?", requested)
+    if match is None:
         raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, got {requested!r}")
     if not torch.cuda.is_available():
         raise ConfigError(f"--device {requested}: torch sees no CUDA GPU here; use --device cpu (or auto)")
+    index = match.group(1)
     if index and int(index) >= torch.cuda.device_count():
         raise ConfigError(f"--device {requested}: torch sees {torch.cuda.device_count()} GPU(s), numbered from 0")
     return requested
