@@ -27,7 +27,7 @@ def serve(
     max_texts: Annotated[int, typer.Option(help="Texts per request; more gets HTTP 413.")] = 64,
     max_chars: Annotated[int, typer.Option(help="Characters per text; longer gets HTTP 413.")] = 10_000,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass inside one batch.")] = 64,
-    precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 or auto.")] = "fp32",
+    precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 (about 1.8x the requests/s of fp32 under load on CPUs with AMX) or auto.")] = "fp32",
     device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model before serving (about 25 s at start-up), then about 25% faster passes.")] = False,
 ) -> None:
