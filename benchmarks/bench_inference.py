@@ -1,8 +1,7 @@
 """Inference throughput, side by side in one process, on one fine-tuned model and its test split.
 
 Arms: tutorial 000's one-text-at-a-time `pipeline` loop; fineclass Predictor on torch fp32 and bf16;
-ONNX fp32 and ONNX int8 exports of the same weights, one session with every core; and ONNX int8 on
-two one-thread workers running alternate batches (FINECLASS_ONNX_WORKERS=2). torch bf16 casts the
+ONNX fp32 and ONNX int8 exports of the same weights, one session with every core. torch bf16 casts the
 weights to bf16 (no autocast).
 
     python benchmarks/bench_inference.py runs/emotion [--latency-samples 200] [--json out.json]
@@ -56,11 +55,8 @@ def main() -> None:
         # compiled once in the warm-up (about 30 s, excluded like every warm-up), then timed
         "Predictor torch bf16 + torch.compile": Predictor.from_dir(model_dir, batch_size=args.batch_size,
                                                                    precision="bf16", compile=True),
-        "Predictor ONNX fp32": Predictor.from_dir(args.run_dir / "onnx", batch_size=args.batch_size, workers=1),
-        "Predictor ONNX int8": Predictor.from_dir(args.run_dir / "onnx-int8", batch_size=args.batch_size, workers=1),
-        # FINECLASS_ONNX_WORKERS=2: two one-thread workers on alternate batches
-        "Predictor ONNX int8, 2 workers": Predictor.from_dir(args.run_dir / "onnx-int8", batch_size=args.batch_size,
-                                                             workers=2),
+        "Predictor ONNX fp32": Predictor.from_dir(args.run_dir / "onnx", batch_size=args.batch_size),
+        "Predictor ONNX int8": Predictor.from_dir(args.run_dir / "onnx-int8", batch_size=args.batch_size),
     }
     rng = np.random.default_rng(0)
     singles = [texts[i] for i in rng.choice(len(texts), args.latency_samples, replace=False)]

@@ -55,10 +55,8 @@ class TorchBackend:
 class OnnxBackend:
     """Runs an exported `model.onnx` with onnxruntime on the CPU, all graph optimisations on."""
 
-    def __init__(self, model_dir: Path, threads: int | None = None, parallel: bool = False):
-        """`threads` caps the main session's threads; `parallel` adds a one-thread session for concurrent
-        batches (with one intra-op thread, ONNX Runtime runs a call on the caller's thread, so calls from
-        several threads run side by side)."""
+    def __init__(self, model_dir: Path, threads: int | None = None):
+        """`threads` caps the session's threads (default: all cores)."""
         try:
             import onnxruntime as ort
         except ImportError:
@@ -71,11 +69,6 @@ class OnnxBackend:
             options.intra_op_num_threads = threads
         try:
             self.session = ort.InferenceSession(str(Path(model_dir) / ONNX_FILE), options, providers=["CPUExecutionProvider"])
-            self.serial_session = None
-            if parallel:
-                options.intra_op_num_threads = 1
-                self.serial_session = ort.InferenceSession(str(Path(model_dir) / ONNX_FILE), options,
-                                                           providers=["CPUExecutionProvider"])
             self.config = AutoConfig.from_pretrained(model_dir)
         except Exception as err:  # onnxruntime raises its own exception types for corrupt files
             raise ModelError(f"could not load the ONNX model in {model_dir}: {str(err).splitlines()[0]}") from None
@@ -83,11 +76,9 @@ class OnnxBackend:
         self.precision = "onnx"
         self.call_cost_tokens = ONNX_CALL_COST_TOKENS
 
-    def __call__(self, batch: dict[str, np.ndarray], concurrent: bool = False) -> np.ndarray:
-        """Logits; `concurrent` calls (one of several batches in flight) use the one-thread session."""
+    def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         feed = {name: batch[name].astype(np.int64) for name in self.input_names}
-        session = self.serial_session if concurrent and self.serial_session is not None else self.session
-        return session.run(["logits"], feed)[0]
+        return self.session.run(["logits"], feed)[0]
 
 
 def is_onnx_dir(model_dir: Path) -> bool:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,17 +46,14 @@ class Predictor:
     """
 
     def __init__(self, model, tokenizer, batch_size: int = 64, max_length: int | None = None, thresholds=None,
-                 precision: str = "fp32", workers: int = 1, compile: bool = False, device: str | None = None):
+                 precision: str = "fp32", compile: bool = False, device: str | None = None):
         """`model` is a transformers model or a backend (TorchBackend, OnnxBackend).
 
         `compile` torch.compiles a torch model (about 30 s once per process for MiniLM, then about 1.35x
-        faster in bf16 on this CPU). `workers` > 1 runs that many batches at once from a thread pool when a
-        call has several batches; only an OnnxBackend built with `parallel=True` should get more than one.
+        faster in bf16 on this CPU).
         `device` moves a torch model there ("cpu", "cuda", "cuda:1"); None leaves it where it was loaded (the CPU).
         """
         self.backend = model if isinstance(model, (TorchBackend, OnnxBackend)) else TorchBackend(model, precision, compile, device)
-        self.workers = workers
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="fineclass-predict") if workers > 1 else None
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.max_length = model_max_length(tokenizer, self.backend.config, max_length)
@@ -73,12 +68,9 @@ class Predictor:
         """Load a run, model or ONNX export directory; its thresholds.json applies when present."""
         model_dir = resolve_model_dir(path)
         if is_onnx_dir(model_dir):
-            # With several workers, batches run side by side on one thread each; a call with a single
-            # batch still gets every core.
             kwargs.pop("compile", None)  # nothing to compile in an ONNX graph
             kwargs.pop("device", None)  # ONNX exports run on the CPU
-            workers = kwargs.setdefault("workers", onnx_workers())
-            model = OnnxBackend(model_dir, parallel=workers > 1)
+            model = OnnxBackend(model_dir)
             tokenizer = load_tokenizer(str(model_dir))
         else:
             model, tokenizer = load_classifier(model_dir)
@@ -116,22 +108,16 @@ class Predictor:
         pad_multiple = getattr(self.backend, "pad_multiple", None)
         call_cost = getattr(self.backend, "call_cost_tokens", None)  # None: a plain callable, never split
 
-        def run(rows: np.ndarray, concurrent: bool = False) -> None:
-            batch = self.tokenizer.pad({k: [v[i] for i in rows] for k, v in encoded.items()}, return_tensors="np",
-                                       pad_to_multiple_of=pad_multiple)
-            logits[rows] = self.backend(batch, concurrent=True) if concurrent else self.backend(batch)
-
         chunks = []
         for start in range(0, count, self.batch_size):
             rows = order[start:start + self.batch_size]
             # Mixed lengths (a server batch) run as a few passes of similar length rather than one padded pass.
             parts = split_by_length(lengths[rows], call_cost, pad_multiple or 1) if call_cost is not None else [slice(None)]
             chunks.extend(rows[part] for part in parts)
-        if self._pool is None or len(chunks) == 1:
-            for rows in chunks:
-                run(rows)
-        else:
-            list(self._pool.map(lambda rows: run(rows, concurrent=True), chunks))  # list() re-raises errors here
+        for rows in chunks:
+            batch = self.tokenizer.pad({k: [v[i] for i in rows] for k, v in encoded.items()}, return_tensors="np",
+                                       pad_to_multiple_of=pad_multiple)
+            logits[rows] = self.backend(batch)
         return logits
 
     def warm_up(self) -> None:
@@ -201,16 +187,6 @@ def split_by_length(lengths: np.ndarray, call_cost_tokens: int, pad_multiple: in
         parts.append(slice(int(cut[end]), end))
         end = int(cut[end])
     return parts[::-1]
-
-
-def onnx_workers() -> int:
-    """Concurrent ONNX batches: FINECLASS_ONNX_WORKERS, else 1.
-
-    Two one-thread workers measured +8%, -2% and -12% against one two-thread session in three runs of
-    benchmarks/bench_inference.py on 2 cores, so they are opt-in.
-    """
-    configured = os.environ.get("FINECLASS_ONNX_WORKERS", "")
-    return int(configured) if configured.isdigit() and int(configured) > 0 else 1
 
 
 def read_thresholds(model_dir: Path, label_space: LabelSpace) -> np.ndarray | None:
