@@ -69,7 +69,7 @@ def run_fineclass(args, out: Path, precision: str) -> dict:
 def run_recipe(args, out: Path, _arm: str) -> dict:
     """Tutorial 000, step for step, on fineclass's own split of the data."""
     import datasets
-    from transformers import Trainer, TrainingArguments
+    from transformers import TrainingArguments
 
     from fineclass.modeling import build_model, load_tokenizer, resolve_model_path
     from fineclass.training.hardware import measure_matmul_peak

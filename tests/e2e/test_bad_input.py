@@ -1,9 +1,7 @@
 """Each user mistake gets one line on stderr that names the problem and the fix, and exit code 2."""
 
-import json
 
 import pandas as pd
-import pytest
 
 from tests.conftest import make_texts, run_cli
 

@@ -54,7 +54,6 @@ def test_pipeline_loads_the_model_with_label_names(trained_run):
 
 def test_training_changed_the_predictions(trained_run, tiny_model_dir):
     from fineclass.inference.predictor import Predictor
-    from fineclass.labels import LabelSpace
     from fineclass.modeling import build_model, load_tokenizer
 
     texts = ["happy day", "so sad", "furious today", "glad", "gloomy", "mad"]
