@@ -21,9 +21,9 @@ CHECKPOINTS = "checkpoints"
 THRESHOLDS = "thresholds.json"
 RUN_ENTRIES = (MODEL, METRICS, CONFIG, SPLITS, DATA, CHECKPOINTS, "report.html", "plots")
 FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
-TRAIN_INCOMPLETE = ("the run there is incomplete: free some space or choose another {option}, then run again "
+TRAIN_INCOMPLETE = ("the run there is incomplete: free some space or choose another --output-dir, then run again "
                     "with --overwrite (or --resume if a checkpoint was saved)")
-REPORT_INCOMPLETE = ("the report there is incomplete: free some space or choose another {option}, then run again "
+REPORT_INCOMPLETE = ("the report there is incomplete: free some space or choose another --report-dir, then run again "
                      "with --overwrite")
 NO_PERMISSION = (errno.EACCES, errno.EPERM, errno.EROFS)
 
@@ -101,7 +101,7 @@ def output_errors(directory: Path, option: str = "--output-dir", incomplete: str
     says where and what to do. torch.save reports a full disk as a RuntimeError and safetensors as its own
     error type, so those count when their message or the disk's free space says so.
 
-    `option` is the flag that chooses the directory; `incomplete` what is left there and how to finish it.
+    `option` is the flag that chooses the directory; `incomplete` says what is left there and how to finish.
     """
     try:
         yield
@@ -117,7 +117,7 @@ def output_errors(directory: Path, option: str = "--output-dir", incomplete: str
         torch_zip_write = isinstance(err, RuntimeError) and "unexpected pos" in str(err)
         if code in FULL_DISK or "No space left on device" in str(err) or (torch_zip_write and disk_is_full(directory)):
             raise FineclassError(
-                f"no space left on the device that holds {directory}; {incomplete.format(option=option)}"
+                f"no space left on the device that holds {directory}; {incomplete}"
             ) from None
         raise
 

@@ -58,9 +58,8 @@ def evaluate(
                               f"fineclass report: {model_dir} on {data or 'the run'} ({split})")
     console.print(f"report: {report}")
     if output:
-        escaped = str(output).replace("{", "{{").replace("}", "}}")
-        with output_errors(output.parent, "--output", f"{escaped} was not written: free some space or choose another "
-                           "{option}, then run again"):
+        with output_errors(output.parent, "--output",
+                           f"{output} was not written: free some space or choose another --output, then run again"):
             write_json_atomic(output, {"split": split, "rows": result.rows, **result.metrics})
         console.print(f"metrics: {output}")
 
