@@ -39,6 +39,7 @@ def serve(
         from fineclass.serving.batcher import BatchingSettings, model_thread
     except ImportError as err:
         raise FineclassError(f"serving needs its extras ({err.name} is missing): pip install 'fineclass[serve]'") from None
+    from fineclass.inference.backends import TorchBackend
     from fineclass.inference.predictor import Predictor
 
     problems = [message for bad, message in (
@@ -56,7 +57,7 @@ def serve(
     executor = model_thread()
     predictor = executor.submit(Predictor.from_dir, model_dir, batch_size=batch_size, device=device,
                                 precision=check_precision(precision, device), compile=compile).result()
-    if compile and hasattr(predictor.backend, "model"):  # an ONNX export has nothing to compile
+    if compile and isinstance(predictor.backend, TorchBackend):  # an ONNX export has nothing to compile
         console.print("compiling the model (torch.compile, about 25 s)...")
     executor.submit(predictor.warm_up).result()  # the first request should not pay for compiling or kernel set-up
     settings = ServeSettings(max_texts, max_chars, BatchingSettings(batching, max_wait_ms, max_batch_tokens))

@@ -106,18 +106,15 @@ class Predictor:
         lengths = np.array([len(ids) for ids in encoded["input_ids"]], dtype=np.int64)
         order = np.argsort(lengths, kind="stable")
         pad_multiple = getattr(self.backend, "pad_multiple", None)
-        call_cost = getattr(self.backend, "call_cost_tokens", None)  # None: a plain callable, never split
-
-        chunks = []
+        call_cost = getattr(self.backend, "call_cost_tokens", None)  # None (a GPU, a plain callable): never split
         for start in range(0, count, self.batch_size):
-            rows = order[start:start + self.batch_size]
+            chunk = order[start:start + self.batch_size]
             # Mixed lengths (a server batch) run as a few passes of similar length rather than one padded pass.
-            parts = split_by_length(lengths[rows], call_cost, pad_multiple or 1) if call_cost is not None else [slice(None)]
-            chunks.extend(rows[part] for part in parts)
-        for rows in chunks:
-            batch = self.tokenizer.pad({k: [v[i] for i in rows] for k, v in encoded.items()}, return_tensors="np",
-                                       pad_to_multiple_of=pad_multiple)
-            logits[rows] = self.backend(batch)
+            for part in split_by_length(lengths[chunk], call_cost, pad_multiple or 1):
+                rows = chunk[part]
+                batch = self.tokenizer.pad({k: [v[i] for i in rows] for k, v in encoded.items()}, return_tensors="np",
+                                           pad_to_multiple_of=pad_multiple)
+                logits[rows] = self.backend(batch)
         return logits
 
     def warm_up(self) -> None:
@@ -166,16 +163,19 @@ def single_text_tokenizer(tokenizer, max_length: int):
     return backend
 
 
-def split_by_length(lengths: np.ndarray, call_cost_tokens: int, pad_multiple: int = 1) -> list[slice]:
+def split_by_length(lengths: np.ndarray, call_cost_tokens: int | None, pad_multiple: int = 1) -> list[slice]:
     """Cut texts sorted by token count into forward passes that cost least in all.
 
     One pass costs about `call_cost_tokens` (its fixed overhead) plus count x longest padded tokens. A
     server batch of 32 random tweets pads to its longest text; cutting it into two or three runs of similar
     length saves more padded tokens than the extra passes cost. Dynamic programming over the cut points.
+    None means a backend whose passes are never worth splitting: one pass.
     """
     count = len(lengths)
+    if call_cost_tokens is None or count < 2:
+        return [slice(0, count)]
     padded = -(-np.asarray(lengths, dtype=np.int64) // pad_multiple) * pad_multiple
-    if count < 2 or count * padded[-1] - padded.sum() <= call_cost_tokens:
+    if count * padded[-1] - padded.sum() <= call_cost_tokens:
         return [slice(0, count)]  # the padding saved could not pay for a second pass
     best, cut = np.zeros(count + 1), np.zeros(count + 1, dtype=np.int64)
     for end in range(1, count + 1):
