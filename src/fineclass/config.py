@@ -27,9 +27,13 @@ class DataConfig:
     data: str = ""
     """A file, a directory with train/validation/test files, an http(s) URL, or hf:NAME[:CONFIG]."""
     text_column: str | None = None
-    """Column that holds the text; detected when not given."""
+    """Column that holds the text; several, comma-separated (title,description), are joined; detected when not given."""
+    text_pair_column: str | None = None
+    """A second text column, encoded with the text as a sentence pair (question pairs, entailment, query-document)."""
     label_column: str | None = None
     """Column that holds the label(s); detected when not given."""
+    label_columns: str | None = None
+    """One 0/1 (or fraction) column per label: a,b,c or a range anger:trust; detected when there is no label column."""
     label_names: str | None = None
     """A file with one label name per line, line i naming label index i."""
     multi_label: bool | None = None
@@ -38,6 +42,18 @@ class DataConfig:
     """Train, test and validation fractions for data that comes as one file."""
     max_train_samples: int | None = None
     """Use at most this many training rows (a seeded random sample), for quick runs."""
+    max_eval_samples: int | None = None
+    """Score at most this many validation and test rows (seeded, stratified samples), for quick runs."""
+    delimiter: str | None = None
+    """Field delimiter of a CSV/TSV/TXT file; detected when not given."""
+    quotechar: str | None = None
+    """Quote character of a CSV/TSV/TXT file; detected when not given."""
+    encoding: str | None = None
+    """The file's text encoding; UTF-8, else detected (with a warning), when not given."""
+    header: bool | None = None
+    """False: the first line of a CSV/TSV/TXT file is data, not column names; detected when None."""
+    columns: str | None = None
+    """Names for the file's columns, comma-separated, in order (for a file without a header)."""
 
 
 @dataclass
@@ -206,6 +222,10 @@ def validate_config(config: TrainConfig) -> None:
             config.max_train_samples is None or config.max_train_samples >= 1,
             f"--max-train-samples must be >= 1, got {config.max_train_samples}",
         ),
+        (
+            config.max_eval_samples is None or config.max_eval_samples >= 1,
+            f"--max-eval-samples must be >= 1, got {config.max_eval_samples}",
+        ),
     ]
     problems += [message for ok, message in checks if not ok]
     from fineclass.evaluation.thresholds import parse_strategy
@@ -214,8 +234,20 @@ def validate_config(config: TrainConfig) -> None:
         parse_strategy(config.thresholds)
     except ConfigError as err:
         problems.append(str(err))
+    try:
+        read_options(config)
+    except ConfigError as err:
+        problems.append(str(err))
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def read_options(config: DataConfig):
+    """The file-reading flags as `ReadOptions` (checked: one-character delimiter, a known encoding)."""
+    from fineclass.data.read import ReadOptions
+
+    return ReadOptions(delimiter=config.delimiter, quotechar=config.quotechar, encoding=config.encoding,
+                       header=config.header, columns=config.columns)
 
 
 def save_config(config: TrainConfig, path: Path) -> None:

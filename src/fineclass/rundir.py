@@ -78,6 +78,20 @@ def run_dir_of(model_dir: Path) -> Path | None:
     return parent if model_dir.name == MODEL and (parent / SPLITS).is_file() else None
 
 
+def run_reading(path: str | Path) -> dict:
+    """How the run read its data (text, pair and label columns), from splits.json; {} outside a run."""
+    try:
+        run_dir = run_dir_of(resolve_model_dir(path))
+    except ModelError:
+        return {}
+    if run_dir is None:
+        return {}
+    try:
+        return json.loads((run_dir / SPLITS).read_text(encoding="utf-8")).get("reading") or {}
+    except (OSError, ValueError):
+        return {}
+
+
 def write_json_atomic(path: Path, payload) -> None:
     """Write to a temporary file and rename, so a crash never leaves half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -11,15 +11,15 @@ from tests.e2e.bad_input_registry import case, write_toy
 
 
 @case("train nope.csv", "a data file that does not exist",
-      "data not found: nope.csv (give a CSV/TSV/JSON/JSONL/Parquet file, a directory, a URL or hf:NAME)",
+      "data not found: nope.csv (give a CSV/TSV/TXT/JSON/JSONL/Parquet file, a directory, a URL or hf:NAME)",
       "check the path")
 def missing_file(ctx):
     pass
 
 
 @case("train data.xlsx", "an unsupported file type (.xlsx)",
-      "unknown data format '.xlsx' for data.xlsx; use one of .csv, .tsv, .json, .jsonl, .parquet "
-      "(rename the file if its content is one of these)",
+      "unknown data format '.xlsx' for data.xlsx; use one of .csv, .tsv, .tab, .txt, .json, .jsonl, .ndjson, .parquet, "
+      ".ft, .fasttext (rename the file if its content is one of these)",
       "export the sheet as CSV")
 def unknown_format(ctx):
     Path("data.xlsx").write_bytes(b"PK\x03\x04")
@@ -36,41 +36,22 @@ def header_only(ctx):
     Path("d.csv").write_text("text,label\n")
 
 
-@case("train d.csv", "a file in Latin-1, not UTF-8",
-      "d.csv is not valid UTF-8 (line 2 has byte b'\\xe9'; the file may be Latin-1 or Windows-1252); "
-      "re-save it as UTF-8, for example with: iconv -f latin1 -t utf-8 d.csv > utf8-d.csv",
-      "convert it with the iconv command shown")
-def latin1(ctx):
-    Path("d.csv").write_bytes("text,label\ncafé olé,0\nb,1\n".encode("latin-1"))
+@case("train d.csv --encoding klingon", "--encoding naming an encoding that does not exist",
+      "--encoding 'klingon' is not an encoding Python knows (try utf-8, cp1252 or latin-1)",
+      "name a real encoding, or leave --encoding out to detect it")
+def unknown_encoding(ctx):
+    write_toy()
 
 
-@case("train d.csv", "a file in UTF-16 (as Excel's 'Unicode text' saves it)",
-      "d.csv is UTF-16, not UTF-8 (it starts with a UTF-16 byte-order mark); "
-      "re-save it as UTF-8, for example with: iconv -f utf-16 -t utf-8 d.csv > utf8-d.csv",
-      "convert it with the iconv command shown")
-def utf16(ctx):
-    Path("d.csv").write_bytes(make_texts(30).to_csv(index=False).encode("utf-16"))
-
-
-@case("train d.csv", "a semicolon-separated file named .csv",
-      "d.csv reads as one column 'text;label;label_name': its fields look separated by semicolons (';'), "
-      "but a .csv file is separated by commas; convert it, for example with pandas: "
-      "pd.read_csv('d.csv', sep=';').to_csv('d-fixed.csv', index=False)",
-      "convert it with the pandas line shown")
-def semicolons(ctx):
-    make_texts(60).to_csv("d.csv", sep=";", index=False)
-
-
-@case("train d.csv", "a tab-separated file named .csv",
-      "d.csv reads as one column 'text\\tlabel\\tlabel_name': its fields look separated by tabs ('\\t'), "
-      "but a .csv file is separated by commas; rename it to d.tsv",
-      "rename it to .tsv")
-def tabs_in_csv(ctx):
-    make_texts(60).to_csv("d.csv", sep="\t", index=False)
+@case("train d.csv --delimiter ';;'", "a --delimiter of two characters",
+      "--delimiter must be one character (or tab), got ';;'", "give one character")
+def long_delimiter(ctx):
+    write_toy()
 
 
 @case("train d.csv", "ragged rows (a row with more fields than the header)",
-      "could not read d.csv as CSV: Error tokenizing data. C error: Expected 2 fields in line 3, saw 4",
+      "d.csv line 3 has a different number of fields from the 2 of most lines (1 such lines with comma as the "
+      "delimiter); fix or quote those lines, or pass --delimiter and --quotechar",
       "fix or quote that line")
 def ragged_rows(ctx):
     Path("d.csv").write_text("text,label\na,0\nb,1,extra,more\n")
@@ -90,7 +71,8 @@ def invalid_json(ctx):
 
 
 @case("train d.json", "a .json file that holds one object, not a list of records",
-      'd.json holds a JSON object; fineclass reads a list of records like [{"text": "...", "label": 0}], '
+      "d.json holds a JSON object with keys ['label', 'text']; fineclass reads a list of records like "
+      '[{"text": "...", "label": 0}], a dict of splits ({"train": [...], "test": [...]}), records under one key, '
       "or JSON Lines (.jsonl) with one record per line",
       "write a list of records, or JSON Lines")
 def json_object(ctx):
@@ -105,7 +87,8 @@ def jsonl_bad_line(ctx):
 
 
 @case("train d.jsonl", "JSON Lines with a line that is an array, not an object",
-      'line 2 of d.jsonl holds a JSON array, not an object like {"text": "...", "label": 0}', "write one object per line")
+      'line 2 of d.jsonl holds a JSON array, not an object like the lines before it; write one object like '
+      '{"text": "...", "label": 0} (or one [text, label] array) per line', "write one object per line")
 def jsonl_array_line(ctx):
     Path("d.jsonl").write_text('{"text": "a", "label": 0}\n[1, 2]\n')
 
@@ -118,13 +101,23 @@ def not_parquet(ctx):
 
 
 @case("train splits/", "a directory without a train file",
-      "splits has no train file; a data directory needs train.csv/.tsv/.json/.jsonl/.parquet "
-      "(and optionally validation/dev and test files); it holds ['readme.txt', 'training.csv']",
+      "splits has no train file; a data directory needs a train file (train.csv, or a name with 'train' in it, like "
+      "my-train.tsv; any of .csv, .tsv, .tab, .txt, .json, .jsonl, .ndjson, .parquet, .ft, .fasttext) and optionally "
+      "validation/dev and test files; it holds ['data.csv', 'readme.txt']",
       "name the training file train.csv")
 def no_train_file(ctx):
     Path("splits").mkdir()
     Path("splits/readme.txt").write_text("x")
-    write_toy("splits/training.csv")
+    write_toy("splits/data.csv")
+
+
+@case("train splits/", "a directory with two files that could be the train split",
+      "splits has several train files (a-train.csv, b-train.csv); keep one, or give the file itself as DATA",
+      "keep one train file in the directory")
+def two_train_files(ctx):
+    Path("splits").mkdir()
+    write_toy("splits/a-train.csv")
+    write_toy("splits/b-train.csv")
 
 
 # ---- columns and labels -------------------------------------------------------------------------------

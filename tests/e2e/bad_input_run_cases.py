@@ -166,10 +166,10 @@ def predict_empty_input(ctx):
 
 
 @case("predict model/ --input in.csv --output out.csv", "an --input file with no text column",
-      "in.csv has no text column (text, sentence, content, ...); pass --text-column NAME (its columns are ['words'])",
+      "in.csv has no text column (text, sentence, content, ...); pass --text-column NAME (its columns are ['n', 'score'])",
       "pass --text-column")
 def predict_no_text_column(ctx):
-    pd.DataFrame({"words": ["a", "b"]}).to_csv("in.csv", index=False)
+    pd.DataFrame({"n": [1, 2], "score": [0.5, 0.25]}).to_csv("in.csv", index=False)
 
 
 @case("predict model/ --input in.csv --output out.xlsx", "--output with an unsupported extension",

@@ -94,16 +94,10 @@ def test_unreadable_model_directory(tmp_path, emotion_like_csv):
     assert_user_error(run_cli("predict", empty, "hello"), "neither a fineclass run directory nor a model directory")
 
 
-def test_not_utf8(tmp_path):
-    path = tmp_path / "d.csv"
-    path.write_bytes("text,label\ncaf\xe9 ol\xe9,0\nb,1\n".encode("latin-1"))
-    assert_user_error(train(tmp_path, path), "not valid UTF-8", "iconv")
-
-
 def test_ragged_rows(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("text,label\na,0\nb,1,extra,more\n")
-    assert_user_error(train(tmp_path, path), "could not read", "as CSV")
+    assert_user_error(train(tmp_path, path), "line 3 has a different number of fields", "--delimiter")
 
 
 def test_header_only(tmp_path):

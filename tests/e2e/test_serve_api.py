@@ -106,7 +106,7 @@ def test_bad_requests_get_a_clear_json_error(client, body, status, message):
 
 
 def test_oversized_body_is_refused_before_parsing(client):
-    body = '{"texts": ["' + "a" * (8 * 200 * 6 + 70_000) + '"]}'
+    body = '{"texts": ["' + "a" * (2 * 8 * 200 * 6 + 70_000) + '"]}'
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 413 and "request body of" in response.json()["error"]
     client.post("/predict", content="{not json", headers={"content-type": "application/json"})
@@ -124,7 +124,7 @@ def test_a_chunked_body_over_the_cap_is_refused(client):
 
     response = client.post("/predict", content=chunks(), headers={"content-type": "application/json"})
     assert response.status_code == 413
-    assert response.json()["error"] == f"request body is over the limit of {8 * 200 * 6 + 65_536} bytes"
+    assert response.json()["error"] == f"request body is over the limit of {2 * 8 * 200 * 6 + 65_536} bytes"
     assert client.post("/predict", json={"texts": ["sad"]}).status_code == 200
 
 

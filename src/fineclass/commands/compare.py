@@ -40,7 +40,8 @@ def compare(
         flags["output_dir"] = default_output_dir(data) + "-compare"
     run_config = build_config(file_values, flags)
     try:
-        result = run_compare(run_config, [*models, *ctx.args], show_progress=not quiet)
+        result = run_compare(run_config, [*models, *ctx.args], show_progress=not quiet,
+                             announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False))
     except TrainingInterrupted:  # its message is about `train --resume`, which compare does not have
         print(f"interrupted: no leaderboard was written; run the command again with --overwrite to start over "
               f"(the candidates finished so far are in {run_config.output_dir}/candidates)", file=sys.stderr)

@@ -8,7 +8,22 @@ from typing import Annotated, Optional
 
 import typer
 
-from fineclass.commands.common import DEVICE_HELP, app, check_device, console, print_metrics_table, user_errors
+from fineclass.commands.common import (
+    DEVICE_HELP,
+    ColumnsOption,
+    DelimiterOption,
+    EncodingOption,
+    HeaderOption,
+    LabelColumnsOption,
+    QuotecharOption,
+    TextPairOption,
+    app,
+    check_device,
+    console,
+    print_metrics_table,
+    read_options,
+    user_errors,
+)
 from fineclass.errors import FineclassError
 
 
@@ -18,8 +33,15 @@ def evaluate(
     model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
     data: Annotated[Optional[str], typer.Argument(help="Labeled data [default: the run's own saved split].")] = None,
     split: Annotated[str, typer.Option(help="Which split to evaluate.")] = "test",
-    text_column: Annotated[Optional[str], typer.Option(help="Text column of DATA [default: detected].")] = None,
-    label_column: Annotated[Optional[str], typer.Option(help="Label column of DATA [default: detected].")] = None,
+    text_column: Annotated[Optional[str], typer.Option(help="Text column(s) of DATA [default: the run's, else detected].")] = None,
+    text_pair_column: TextPairOption = None,
+    label_column: Annotated[Optional[str], typer.Option(help="Label column of DATA [default: the run's, else detected].")] = None,
+    label_columns: LabelColumnsOption = None,
+    delimiter: DelimiterOption = None,
+    quotechar: QuotecharOption = None,
+    encoding: EncodingOption = None,
+    header: HeaderOption = None,
+    columns: ColumnsOption = None,
     label_names: Annotated[Optional[str], typer.Option(help="Label names file for integer labels in DATA.")] = None,
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold [default: the model's].")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 128,
@@ -45,7 +67,10 @@ def evaluate(
     out = report_dir or (run_dir or Path(".")) / name
     if (out / "report.html").exists() and not overwrite:
         raise FineclassError(f"{out / 'report.html'} already exists; pass --overwrite to replace it, or choose another --report-dir")
-    frame = load_eval_frame(resolved, data, split, text_column, label_column, label_names)
+    frame = load_eval_frame(resolved, data, split, text_column, label_column, label_names,
+                            options=read_options(delimiter, quotechar, encoding, header, columns),
+                            label_columns=label_columns, text_pair_column=text_pair_column,
+                            announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False))
     predictor = Predictor.from_dir(resolved, batch_size=batch_size, device=device)
     result = evaluate_frame(predictor, frame, split, threshold)
     print_metrics_table(result.metrics, f"{split} ({result.rows} rows)")

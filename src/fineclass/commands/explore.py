@@ -9,7 +9,21 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from fineclass.commands.common import app, console, user_errors, default_output_dir
+from fineclass.commands.common import (
+    ColumnsOption,
+    DelimiterOption,
+    EncodingOption,
+    HeaderOption,
+    LabelColumnsOption,
+    QuotecharOption,
+    TextColumnOption,
+    TextPairOption,
+    app,
+    console,
+    default_output_dir,
+    read_options,
+    user_errors,
+)
 from fineclass.errors import FineclassError
 
 
@@ -19,8 +33,15 @@ def explore(
     data: Annotated[str, typer.Argument(help="Data, given exactly as to `train`.")],
     model: Annotated[Optional[str], typer.Option(help="Tokenizer to measure token lengths with [default: bundled MiniLM].")] = None,
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where explore.html and plots/ go [default: runs/<data name>-explore].")] = None,
-    text_column: Annotated[Optional[str], typer.Option(help="Text column [default: detected].")] = None,
+    text_column: TextColumnOption = None,
+    text_pair_column: TextPairOption = None,
     label_column: Annotated[Optional[str], typer.Option(help="Label column [default: detected].")] = None,
+    label_columns: LabelColumnsOption = None,
+    delimiter: DelimiterOption = None,
+    quotechar: QuotecharOption = None,
+    encoding: EncodingOption = None,
+    header: HeaderOption = None,
+    columns: ColumnsOption = None,
     label_names: Annotated[Optional[str], typer.Option(help="Label names file.")] = None,
     multi_label: Annotated[Optional[bool], typer.Option("--multi-label/--single-label", help="Override multi-label detection.")] = None,
     max_length: Annotated[Optional[int], typer.Option(help="Truncation limit to report against [default: the model's].")] = None,
@@ -36,7 +57,10 @@ def explore(
     out = output_dir or Path(default_output_dir(data) + "-explore")
     if (out / "explore.html").exists() and not overwrite:
         raise FineclassError(f"{out / 'explore.html'} already exists; pass --overwrite to replace it, or choose another --output-dir")
-    task = prepare_task(load_raw_data(data), text_column, label_column, label_names, multi_label, for_training=False)
+    raw = load_raw_data(data, read_options(delimiter, quotechar, encoding, header, columns))
+    task = prepare_task(raw, text_column, label_column, label_names, multi_label, for_training=False,
+                        label_columns=label_columns, text_pair_column=text_pair_column)
+    console.print(task.describe(data), soft_wrap=True, highlight=False, markup=False)
     path = resolve_model_path(model or DEFAULT_MODEL)
     tokenizer = load_tokenizer(path)
     from transformers import AutoConfig

@@ -9,7 +9,21 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from fineclass.commands.common import DEVICE_HELP, app, check_device, check_precision, console, err_console, user_errors
+from fineclass.commands.common import (
+    DEVICE_HELP,
+    ColumnsOption,
+    DelimiterOption,
+    EncodingOption,
+    HeaderOption,
+    QuotecharOption,
+    app,
+    check_device,
+    check_precision,
+    console,
+    err_console,
+    read_options,
+    user_errors,
+)
 from fineclass.errors import FineclassError
 
 
@@ -20,7 +34,14 @@ def predict(
     texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to classify.")] = None,
     input: Annotated[Optional[Path], typer.Option("--input", "-i", help="File of texts (CSV, TSV, JSON, JSONL, Parquet).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write predictions here (.csv, .tsv or .jsonl).")] = None,
-    text_column: Annotated[Optional[str], typer.Option(help="Text column of --input [default: detected].")] = None,
+    text_column: Annotated[Optional[str], typer.Option(help="Text column of --input; several, comma-separated, are joined [default: the run's, else detected].")] = None,
+    text_pair_column: Annotated[Optional[str], typer.Option(help="Second text of each pair, for a model trained on text pairs [default: the run's].")] = None,
+    delimiter: DelimiterOption = None,
+    quotechar: QuotecharOption = None,
+    encoding: EncodingOption = None,
+    header: HeaderOption = None,
+    columns: ColumnsOption = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Write --output as text plus one 0/1 column per label.")] = False,
     top_k: Annotated[int, typer.Option(help="Also return the k most likely labels.")] = 1,
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold [default: the model's].")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 64,
@@ -45,31 +66,35 @@ def predict(
         raise FineclassError(f"--top-k must be >= 1, got {top_k}")
     if threshold is not None and not 0 < threshold < 1:
         raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
+    plan = None
     if input is not None:
         from fineclass.inference.files import check_prediction_files
+        from fineclass.rundir import run_reading
 
-        check_prediction_files(input, output, text_column)  # before the model loads
+        options = read_options(delimiter, quotechar, encoding, header, columns)
+        plan = check_prediction_files(input, output, text_column, options, text_pair_column, run_reading(model_dir))  # before the model loads
+        console.print(plan.describe(input), soft_wrap=True, highlight=False, markup=False)
     device = check_device(device, model_dir)
     predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision, device),
                                    compile=compile, device=device)
     if texts:
         print_predictions(predictor.predict(list(texts), top_k=top_k, threshold=threshold), as_json)
     if input is not None:
-        predict_input_file(predictor, input, output, text_column, top_k, threshold)
+        predict_input_file(predictor, input, output, plan, top_k, threshold, wide)
     if predictor.texts_at_limit:
         err_console.print(f"warning: {predictor.texts_at_limit} text(s) reached the model's {predictor.max_length}-token "
                           "limit; anything longer was cut there and not seen by the model", soft_wrap=True)
 
 
-def predict_input_file(predictor, source: Path, target: Path, text_column, top_k, threshold) -> None:
+def predict_input_file(predictor, source: Path, target: Path, plan, top_k, threshold, wide=False) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from fineclass.inference.files import predict_file
 
     with Progress(TextColumn("[bold]predicting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console) as progress:
         task = progress.add_task("predict", total=None)
-        rows = predict_file(predictor, source, target, text_column, top_k, threshold,
-                            on_rows=lambda n: progress.advance(task, n))
+        rows = predict_file(predictor, source, target, None, top_k, threshold,
+                            on_rows=lambda n: progress.advance(task, n), wide=wide, plan=plan)
     console.print(f"wrote {rows} predictions to {target}")
 
 

@@ -8,7 +8,21 @@ from typing import Annotated, Optional
 
 import typer
 
-from fineclass.commands.common import app, console, user_errors, default_output_dir, print_metrics_table
+from fineclass.commands.common import (
+    ColumnsOption,
+    DelimiterOption,
+    EncodingOption,
+    HeaderOption,
+    LabelColumnsOption,
+    QuotecharOption,
+    TextColumnOption,
+    TextPairOption,
+    app,
+    console,
+    default_output_dir,
+    print_metrics_table,
+    user_errors,
+)
 
 
 @app.command()
@@ -18,8 +32,15 @@ def train(
     output_dir: Annotated[Optional[str], typer.Option("--output-dir", "-o", help="Run directory [default: runs/<data name>].")] = None,
     model: Annotated[Optional[str], typer.Option(help="Hub name or local model directory [default: bundled all-MiniLM-L6-v2].")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="YAML file of options; flags override it.")] = None,
-    text_column: Annotated[Optional[str], typer.Option(help="Text column [default: detected].")] = None,
+    text_column: TextColumnOption = None,
+    text_pair_column: TextPairOption = None,
     label_column: Annotated[Optional[str], typer.Option(help="Label column [default: detected].")] = None,
+    label_columns: LabelColumnsOption = None,
+    delimiter: DelimiterOption = None,
+    quotechar: QuotecharOption = None,
+    encoding: EncodingOption = None,
+    header: HeaderOption = None,
+    columns: ColumnsOption = None,
     label_names: Annotated[Optional[str], typer.Option(help="File with one label name per line (line i names id i).")] = None,
     multi_label: Annotated[Optional[bool], typer.Option("--multi-label/--single-label", help="Override multi-label detection.")] = None,
     split: Annotated[Optional[str], typer.Option(help="train,test,validation fractions for one-file data [default: 0.7,0.2,0.1].")] = None,
@@ -35,6 +56,7 @@ def train(
     metric: Annotated[Optional[str], typer.Option(help="Validation metric that picks the best epoch [default: f1_macro, or f1_micro for multi-label].")] = None,
     early_stopping: Annotated[Optional[int], typer.Option(help="Stop after N evaluations (epochs, or --save-steps intervals) without improvement; 0 is off [default: 0].")] = None,
     max_train_samples: Annotated[Optional[int], typer.Option(help="Train on at most N rows, for quick runs.")] = None,
+    max_eval_samples: Annotated[Optional[int], typer.Option(help="Score at most N validation and test rows (stratified samples), for quick runs.")] = None,
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold before tuning [default: 0.5].")] = None,
     thresholds: Annotated[Optional[str], typer.Option(help="Multi-label thresholds tuned on validation: per-label, global or fixed:T [default: per-label].")] = None,
     min_positives: Annotated[Optional[int], typer.Option(help="Validation positives a label needs for its own threshold [default: 10].")] = None,
@@ -66,12 +88,18 @@ def train(
 
     try:
         with output_errors(Path(run_config.output_dir)):
-            result = run_training(run_config, show_progress=not quiet, resume=resume_from or ("latest" if resume else None))
+            result = run_training(run_config, show_progress=not quiet, resume=resume_from or ("latest" if resume else None),
+                                  announce=announce)
     except TrainingInterrupted as err:
         print(f"interrupted: {err}", file=sys.stderr)
         raise typer.Exit(130) from None
     if result.metrics:  # empty on the other ranks of a multi-process run
         print_train_summary(result)
+
+
+def announce(line: str) -> None:
+    """The line that says how the data was read, before any work."""
+    console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 def print_train_summary(result) -> None:

@@ -204,8 +204,10 @@ def train_once(model: str, output_dir: Path, ctx: CompareContext):
         config = replace(
             ctx.config, model=model, output_dir=str(output_dir), data=str(ctx.data_dir),
             text_column="text", label_column="labels", label_names=str(ctx.data_dir / LABELS_FILE),
+            text_pair_column="text_pair" if "text_pair" in ctx.frames["train"].columns else None,
+            label_columns=None, delimiter=None, quotechar=None, encoding=None, header=None, columns=None,
             multi_label=ctx.labels.multi_label,
-            max_train_samples=None,  # the written train split is already the sample
+            max_train_samples=None, max_eval_samples=None,  # the written splits are already the samples
             overwrite=False,
         )
         ctx.fine_tuned[key] = run_training(config, show_progress=ctx.show_progress)

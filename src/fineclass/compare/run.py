@@ -46,12 +46,12 @@ class CompareResult:
     """compare.json, compare.html and the Pareto plot."""
 
 
-def run_compare(config: TrainConfig, models: list[str], show_progress: bool = True) -> CompareResult:
+def run_compare(config: TrainConfig, models: list[str], show_progress: bool = True, announce=None) -> CompareResult:
     """Train or evaluate every candidate on one split of `config.data`, and write the leaderboard into config.output_dir."""
     specs = parse_candidates(models)  # syntax errors before any data is read
     out = Path(config.output_dir)
     check_output_dir(out, config.overwrite)
-    task, frames = load_task(config)  # the same split train makes, with the same seed and fractions
+    task, frames = load_task(config, announce)  # the same split train makes, with the same seed and fractions
     if "test" not in frames:
         raise DataError("compare scores every candidate on a test split, and DATA has none; "
                         "give a test file, or a --split with a test share like 0.7,0.2,0.1")
@@ -103,6 +103,7 @@ def write_split(directory: Path, frames: dict[str, pd.DataFrame], labels: LabelS
     """Each split's rows as JSON Lines, and the label names in order: the data directory every fine-tune reads."""
     directory.mkdir(parents=True, exist_ok=True)
     for split, frame in frames.items():
-        frame[["row", "text", "labels"]].to_json(directory / f"{split}.jsonl", orient="records", lines=True, force_ascii=False)
+        kept = [c for c in ("row", "text", "text_pair", "labels") if c in frame.columns]
+        frame[kept].to_json(directory / f"{split}.jsonl", orient="records", lines=True, force_ascii=False)
     (directory / LABELS_FILE).write_text("\n".join(labels.names) + "\n", encoding="utf-8")
     return directory

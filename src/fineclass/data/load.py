@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import http.client
 import logging
 import os
+import re
 import tempfile
 import urllib.error
 import urllib.request
@@ -15,27 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from fineclass.data.diagnose import check_delimiter, check_not_empty, describe_decode_error, describe_json_error
+from fineclass.data.read import FORMATS, FileLayout, ReadOptions, detect_layout, first_line, format_of, read_frames
 from fineclass.errors import DataError
 
 logger = logging.getLogger(__name__)
 
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".parquet": "parquet"}
 SPLIT_ALIASES = {
-    "train": ("train",),
+    "train": ("train", "training"),
     "validation": ("validation", "dev", "valid", "val"),
-    "test": ("test",),
+    "test": ("test", "testing"),
 }
 LABEL_NAME_FILES = ("labels.txt", "label_names.txt", "classes.txt")
-DELIMITERS = {"csv": ",", "tsv": "\t"}
-
-
-def read_options(fmt: str) -> dict:
-    """pandas options for a delimited or JSON Lines file, shared by whole-file and chunked reading."""
-    if fmt in DELIMITERS:
-        # Only empty cells are missing: a text that says "NA" or "null" is still text.
-        return {"sep": DELIMITERS[fmt], "encoding": "utf-8-sig", "keep_default_na": False, "na_values": [""]}
-    return {"lines": fmt == "jsonl", "encoding": "utf-8-sig", "dtype": False}
 
 
 @dataclass
@@ -47,97 +37,86 @@ class RawData:
     label_names_file: Path | None = None
     hub_label_names: dict[str, list[str]] = field(default_factory=dict)
     """Label names per column from a hub dataset's ClassLabel features."""
+    layout: FileLayout | None = None
+    """How the (first) file was read: format, encoding, dialect, header."""
+    files: dict[str, str] = field(default_factory=dict)
+    """The file each split came from, for a directory of split files."""
 
 
-def load_raw_data(data: str) -> RawData:
+def load_raw_data(data: str, options: ReadOptions | None = None) -> RawData:
     """Dispatch on what DATA looks like."""
+    options = options or ReadOptions()
     if data.startswith("hf:"):
         return load_hub_dataset(data)
     if data.startswith(("http://", "https://")):
         path = download_file(data)
-        return RawData(frames={"all": read_table(path, fmt=format_of(Path(data.split("?")[0])))}, source=data)
+        layout = detect_layout(path, options, fmt=format_of(Path(data.split("?")[0])))
+        return RawData(frames=read_frames(path, layout), source=data, layout=layout)
     path = Path(data).expanduser()
     if path.is_dir():
-        return load_split_directory(path)
+        return load_split_directory(path, options)
     if not path.exists():
-        raise DataError(f"data not found: {data} (give a CSV/TSV/JSON/JSONL/Parquet file, a directory, a URL or hf:NAME)")
-    return RawData(frames={"all": read_table(path)}, source=str(path), label_names_file=find_label_names_file(path.parent))
+        raise DataError(f"data not found: {data} (give a CSV/TSV/TXT/JSON/JSONL/Parquet file, a directory, a URL or hf:NAME)")
+    layout = detect_layout(path, options)
+    return RawData(frames=read_table(path, layout), source=str(path), label_names_file=find_label_names_file(path.parent),
+                   layout=layout)
 
 
-def format_of(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise DataError(
-            f"unknown data format {suffix or '(no extension)'!r} for {path}; "
-            f"use one of {', '.join(FORMATS)} (rename the file if its content is one of these)"
-        )
-    return FORMATS[suffix]
+def read_table(path: Path, layout: FileLayout) -> dict[str, pd.DataFrame]:
+    """Read one file (one frame, or a JSON file's splits); no rows is an error."""
+    frames = read_frames(path, layout)
+    for split, frame in frames.items():
+        if frame.columns.duplicated().any():
+            dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
+            raise DataError(f"{path} has duplicate column names {dupes}; give each column a unique name")
+        if len(frame) == 0:
+            where = "" if split == "all" else f"'s {split} split"
+            raise DataError(f"{path}{where} has a header but no rows; add labeled rows" if not where
+                            else f"{path}{where} has no rows; add labeled rows")
+    return frames
 
 
-def read_table(path: Path, fmt: str | None = None) -> pd.DataFrame:
-    """Read one file into a DataFrame; every failure becomes a one-line DataError."""
-    fmt = fmt or format_of(path)
-    if not path.is_file():
-        raise DataError(f"data not found: {path}")
-    check_not_empty(path, fmt)
-    try:
-        frame = _read_by_format(path, fmt)
-    except UnicodeDecodeError:
-        raise DataError(describe_decode_error(path)) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, TypeError, OSError, csv.Error) as err:
-        # pandas raises TypeError for a JSON Lines line that is an array, not an object
-        detail = describe_json_error(path, fmt) if fmt in ("json", "jsonl") and not isinstance(err, OSError) else None
-        raise DataError(detail or f"could not read {path} as {fmt.upper()}: {first_line(err)}") from None
-    if fmt in DELIMITERS:
-        check_delimiter(path, fmt, list(frame.columns))
-    if frame.columns.duplicated().any():
-        dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
-        raise DataError(f"{path} has duplicate column names {dupes}; give each column a unique name")
-    if len(frame) == 0:
-        raise DataError(f"{path} has a header but no rows; add labeled rows")
-    return frame
-
-
-def first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
-def _read_by_format(path: Path, fmt: str) -> pd.DataFrame:
-    if fmt in DELIMITERS:
-        frame = pd.read_csv(path, **read_options(fmt))
-        _check_duplicate_header(path, fmt)
-        return frame
-    if fmt in ("json", "jsonl"):
-        return pd.read_json(path, **read_options(fmt))
-    return pd.read_parquet(path)
-
-
-def _check_duplicate_header(path: Path, fmt: str) -> None:
-    """pandas renames a repeated header 'a' to 'a.1'; we want to tell the user instead."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle, delimiter=DELIMITERS[fmt]), [])
-    seen = [name for name in header if header.count(name) > 1]
-    if seen:
-        raise DataError(f"{path} has duplicate column names {sorted(set(seen))}; give each column a unique name")
-
-
-def load_split_directory(directory: Path) -> RawData:
-    """A directory with train.* and optionally validation.* (or dev.*) and test.*."""
-    frames = {}
+def split_files(directory: Path) -> dict[str, Path]:
+    """train/validation/test files: named after the split (train.csv, dev.tsv), or with the split's name as a part
+    of the file name (2018-E-c-En-train.txt, my_test.csv) when exactly one file matches."""
+    files = [p for p in directory.iterdir()
+             if p.is_file() and p.suffix.lower() in FORMATS and p.name.lower() not in LABEL_NAME_FILES]
+    found = {}
     for split, aliases in SPLIT_ALIASES.items():
-        for alias in aliases:
-            matches = sorted(p for p in directory.iterdir() if p.stem == alias and p.suffix.lower() in FORMATS)
-            if matches:
-                frames[split] = read_table(matches[0])
-                break
-    if "train" not in frames:
+        exact = sorted(p for p in files if p.stem.lower() in aliases)
+        partial = sorted(p for p in files if set(re.split(r"[^a-z0-9]+", p.stem.lower())) & set(aliases))
+        matches = exact or partial
+        if len(matches) > 1:
+            raise DataError(
+                f"{directory} has several {split} files ({', '.join(p.name for p in matches[:5])}); "
+                f"keep one, or give the file itself as DATA"
+            )
+        if matches:
+            found[split] = matches[0]
+    return found
+
+
+def load_split_directory(directory: Path, options: ReadOptions) -> RawData:
+    """A directory with train.* and optionally validation.* (or dev.*) and test.*."""
+    files = split_files(directory)
+    if "train" not in files:
         present = sorted(p.name for p in directory.iterdir())
         raise DataError(
-            f"{directory} has no train file; a data directory needs train.csv/.tsv/.json/.jsonl/.parquet "
-            f"(and optionally validation/dev and test files); it holds {present[:10]}"
+            f"{directory} has no train file; a data directory needs a train file (train.csv, or a name with 'train' "
+            f"in it, like my-train.tsv; any of {', '.join(FORMATS)}) and optionally validation/dev and "
+            f"test files; it holds {present[:10]}"
         )
-    return RawData(frames=frames, source=str(directory), label_names_file=find_label_names_file(directory))
+    layouts = {split: detect_layout(path, options) for split, path in files.items()}
+    frames = {split: _one_frame(path, layouts[split]) for split, path in files.items()}
+    return RawData(frames=frames, source=str(directory), label_names_file=find_label_names_file(directory),
+                   layout=layouts["train"], files={split: path.name for split, path in files.items()})
+
+
+def _one_frame(path: Path, layout: FileLayout) -> pd.DataFrame:
+    frames = read_table(path, layout)
+    if list(frames) != ["all"]:
+        raise DataError(f"{path} holds splits {sorted(frames)} itself; give that file as DATA, not its directory")
+    return frames["all"]
 
 
 def find_label_names_file(directory: Path) -> Path | None:
@@ -150,9 +129,20 @@ def find_label_names_file(directory: Path) -> Path | None:
 def read_label_names(path: Path) -> list[str]:
     if not path.is_file():
         raise DataError(f"label names file not found: {path}")
-    names = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise DataError(f"label names file {path} is not UTF-8; re-save it as UTF-8") from None
+    names = [line.strip() for line in lines if line.strip()]
     if not names:
         raise DataError(f"label names file {path} is empty; write one label name per line")
+    seen: dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        name = line.strip()
+        if name and name in seen:
+            raise DataError(f"label names file {path} names {name!r} twice (lines {seen[name]} and {number}); "
+                            "each label needs its own name")
+        seen.setdefault(name, number)
     return names
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fineclass.data.columns import pick_columns, pick_label_name_column
+from fineclass.data.columns import TEXT_JOIN, Columns, choose_columns, pick_label_name_column
 from fineclass.data.load import RawData, read_label_names
+from fineclass.data.read import FileLayout
 from fineclass.errors import DataError
 from fineclass.labels import LabelSpace
 
@@ -24,40 +26,116 @@ INDEX_LIST = re.compile(r"^\s*-?\d+(\s*,\s*-?\d+)*\s*$")
 
 @dataclass
 class TaskData:
-    """Clean rows per split: columns `text`, `labels` (a list of names per row) and `row` (the source row)."""
+    """Clean rows per split: columns `text`, `labels` (a list of names per row) and `row` (the source row), with
+    `text_pair` for sentence pairs and `targets` (one float per label) for soft labels."""
 
     frames: dict[str, pd.DataFrame]
     label_space: LabelSpace
     text_column: str
     label_column: str
     dropped: dict[str, int]
+    columns: Columns | None = None
+    layout: FileLayout | None = None
+    notes: list[str] = field(default_factory=list)
+    """What was read and how, for the detection line: label names' source, 1-based ids, soft labels."""
+
+    @property
+    def soft_labels(self) -> bool:
+        return any("targets" in frame.columns for frame in self.frames.values())
+
+    def reading(self) -> dict:
+        """How the data was read, for splits.json: `evaluate` and `predict` read new files the same way."""
+        record = {"format": self.layout.to_dict() if self.layout else None}
+        if self.columns is not None:
+            record.update(self.columns.to_dict())
+        record["soft_labels"] = self.soft_labels
+        return record
+
+    def describe(self, source: str) -> str:
+        """One line: what was detected, before any work."""
+        name = Path(source.split("?")[0].rstrip("/")).name or source
+        layout = f"{self.layout.describe()}; " if self.layout else ""
+        columns = self.columns
+        text = " + ".join(repr(c) for c in columns.text) if columns else repr(self.text_column)
+        if columns and columns.text_pair:
+            text += f" paired with {columns.text_pair!r}"
+        if columns and columns.wide:
+            label = f"{len(columns.labels)} 0/1 columns {columns.labels[0]!r}..{columns.labels[-1]!r}"
+        else:
+            label = repr(self.label_column)
+        space = self.label_space
+        kind = f"{'multi-label' if space.multi_label else 'multi-class'}, {space.num_labels} labels"
+        line = f"read {name}: {layout}text {text}; labels {label}; {kind}"
+        extras = list(self.notes)
+        if columns and columns.also_text:
+            joined = ",".join(columns.text + columns.also_text[:1])
+            extras.append(f"{columns.also_text[0]!r} looks like text too: --text-column {joined} joins them")
+        return line + "".join(f"; {note}" for note in extras)
 
 
 def prepare_task(
-    raw: RawData, text_column=None, label_column=None, label_names_file=None, multi_label=None, for_training=True
+    raw: RawData, text_column=None, label_column=None, label_names_file=None, multi_label=None, for_training=True,
+    label_columns=None, text_pair_column=None,
 ) -> TaskData:
     """Pick columns, parse labels, name them, and drop rows without text or label."""
     first = raw.frames.get("train", raw.frames.get("all"))
-    text_col, label_col = pick_columns(first, text_column, label_column)
+    columns = choose_columns(first, text_column, label_column, label_columns, text_pair_column)
+    needed = columns.text + columns.labels + ([columns.text_pair] if columns.text_pair else [])
     for split, frame in raw.frames.items():
-        missing = [c for c in (text_col, label_col) if c not in frame.columns]
+        missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise DataError(f"the {split} split has no column {missing[0]!r}; its columns are {list(frame.columns)}")
-    parsed = {split: _parse_split(split, frame, text_col, label_col) for split, frame in raw.frames.items()}
+    notes: list[str] = []
+    parsed = {split: _parse_split(split, frame, columns) for split, frame in raw.frames.items()}
     dropped = {split: n for split, (_, n) in parsed.items()}
     frames = {split: frame for split, (frame, _) in parsed.items()}
-    names = _label_names(raw, frames, first, label_col, label_names_file)
+    if columns.wide:
+        names = list(columns.labels)
+        fractional = sum(int(frame.attrs.get("fractional", 0)) for frame in frames.values())
+        if fractional:
+            notes.append(f"soft labels: {fractional} cells are fractions")
+            logger.warning("%d label cells are fractions between 0 and 1: training on them as soft targets; metrics "
+                           "and thresholds use them binarised at 0.5", fractional)
+    else:
+        names = _label_names(raw, frames, first, columns.labels[0], label_names_file, notes)
     frames = {split: _name_labels(split, frame, names) for split, frame in frames.items()}
+    if columns.wide and multi_label is None and _one_hot(frames):
+        multi_label = False
+        notes.append("one 1 per row: multi-class")
     label_space = _label_space(frames, names, multi_label, for_training)
     if for_training:
         _check_labels_seen(frames, label_space)
-    return TaskData(frames=frames, label_space=label_space, text_column=text_col, label_column=label_col, dropped=dropped)
+    label_column = ",".join(columns.labels)
+    return TaskData(frames=frames, label_space=label_space, text_column=",".join(columns.text), label_column=label_column,
+                    dropped=dropped, columns=columns, layout=raw.layout, notes=notes)
 
 
-def _parse_split(split: str, frame: pd.DataFrame, text_col: str, label_col: str) -> tuple[pd.DataFrame, int]:
-    texts, labels = frame[text_col], frame[label_col]
+def _one_hot(frames) -> bool:
+    return all(len(items) == 1 for frame in frames.values() for items in frame["labels"]) and \
+        not any("targets" in frame.columns for frame in frames.values())
+
+
+def _join_texts(frame: pd.DataFrame, text_columns: list[str]) -> pd.Series:
+    """One text per row: the column itself, or the non-empty cells of several columns joined with TEXT_JOIN."""
+    if len(text_columns) == 1:
+        return frame[text_columns[0]]
+    parts = [frame[c].map(lambda v: "" if _is_missing(v) else str(v).strip()) for c in text_columns]
+    joined = [TEXT_JOIN.join(p for p in row if p) for row in zip(*parts)]
+    return pd.Series(joined, index=frame.index).replace("", None)
+
+
+def _parse_split(split: str, frame: pd.DataFrame, columns: Columns) -> tuple[pd.DataFrame, int]:
+    texts = _join_texts(frame, columns.text)
+    text_col = " + ".join(columns.text)
+    label_col = ",".join(columns.labels) if columns.wide else columns.labels[0]
     no_text = texts.isna() | texts.astype(str).str.strip().eq("")
-    no_label = labels.map(_is_missing)
+    if columns.text_pair:
+        pairs = frame[columns.text_pair]
+        no_text |= pairs.isna() | pairs.astype(str).str.strip().eq("")
+    if columns.wide:
+        no_label = frame[columns.labels].isna().any(axis=1)
+    else:
+        no_label = frame[label_col].map(_is_missing)
     keep = ~(no_text | no_label)
     dropped = int((~keep).sum())
     where = "the data" if split == "all" else f"the {split} split"
@@ -72,9 +150,48 @@ def _parse_split(split: str, frame: pd.DataFrame, text_col: str, label_col: str)
             where, dropped, len(frame), int(no_text.sum()), int(no_label.sum()),
         )
     kept = frame[keep]
-    rows = [_parse_cell(value, split, int(i)) for i, value in zip(kept.index, kept[label_col])]
-    clean = pd.DataFrame({"text": kept[text_col].astype(str).to_numpy(), "labels": rows, "row": kept.index.to_numpy()})
-    return clean, dropped
+    clean = {"text": texts[keep].astype(str).to_numpy()}
+    if columns.text_pair:
+        clean["text_pair"] = kept[columns.text_pair].astype(str).to_numpy()
+    fractional = 0
+    if columns.wide:
+        rows, targets, fractional = _parse_wide(split, kept, columns.labels)
+    else:
+        rows, targets = [_parse_cell(value, split, int(i)) for i, value in zip(kept.index, kept[label_col])], None
+    clean.update(labels=rows, row=kept.index.to_numpy())
+    if targets is not None:
+        clean["targets"] = list(targets)
+    result = pd.DataFrame(clean)
+    result.attrs["fractional"] = fractional
+    return result, dropped
+
+
+def _parse_wide(split: str, frame: pd.DataFrame, label_columns: list[str]):
+    """One column per label: 0/1, true/false, or a fraction (a soft label). Labels are the columns at 0.5 or more;
+    a row of zeros is an example with no label."""
+    values = np.zeros((len(frame), len(label_columns)), dtype=np.float64)
+    for j, column in enumerate(label_columns):
+        cells = frame[column]
+        numeric = pd.to_numeric(cells.map(_indicator_value), errors="coerce")
+        bad = numeric.isna() | (numeric < 0) | (numeric > 1)
+        if bad.any():
+            row = cells.index[int(np.argmax(bad.to_numpy()))]
+            raise DataError(
+                f"{_at(split, row)}: label column {column!r} holds {_show(cells.loc[row])}; each of the label columns "
+                "holds 0/1, true/false or a fraction between 0 and 1"
+            )
+        values[:, j] = numeric.to_numpy(dtype=np.float64)
+    fractional = int(((values > 0) & (values < 1)).sum())
+    labels = [[label_columns[j] for j in np.flatnonzero(row >= 0.5)] for row in values]
+    return labels, (values.astype(np.float32) if fractional else None), fractional
+
+
+def _indicator_value(value):
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)
+    if isinstance(value, str):
+        return {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}.get(value.strip().lower(), value)
+    return value
 
 
 def _is_missing(value) -> bool:
@@ -136,14 +253,25 @@ def _parse_string_cell(text: str, split: str, row: int) -> list:
         try:
             items = json.loads(text)
         except json.JSONDecodeError:
-            raise DataError(f"{_at(split, row)}: label {text!r} looks like a list but is not valid JSON") from None
+            items = _python_list(text)
+            if items is None:
+                raise DataError(f"{_at(split, row)}: label {text!r} looks like a list but is not valid JSON") from None
         if not isinstance(items, list):
             raise DataError(f"{_at(split, row)}: label {text!r} is not a list")
         return items
     return [part for part in text.split(",") if part.strip()]
 
 
-def _label_names(raw: RawData, frames, first: pd.DataFrame, label_col: str, label_names_file) -> list[str] | None:
+def _python_list(text: str) -> list | None:
+    """A list written by Python's repr, as pandas' to_csv writes a list cell: "['greet', 'bye']"."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, list) else None
+
+
+def _label_names(raw: RawData, frames, first: pd.DataFrame, label_col: str, label_names_file, notes: list[str]) -> list[str] | None:
     """Names for integer labels: --label-names, labels.txt, a hub ClassLabel, or a label_name column."""
     all_items = [item for frame in frames.values() for items in frame["labels"] for item in items]
     kinds = {type(item) for item in all_items}
@@ -154,15 +282,34 @@ def _label_names(raw: RawData, frames, first: pd.DataFrame, label_col: str, labe
             f"the label column {label_col!r} mixes numbers ({example_int}) and names ({example_str!r}); "
             "use one kind throughout"
         )
-    if label_names_file is not None:
-        return read_label_names(Path(label_names_file))
+    names_file = Path(label_names_file) if label_names_file is not None else None
+    if names_file is None and kinds != {str}:
+        names_file = raw.label_names_file
+    if names_file is not None:
+        names = read_label_names(names_file)
+        if kinds == {int}:
+            _read_ids_as_one_based(frames, names, names_file, notes)
+        notes.insert(0, f"names from {names_file.name}")
+        return names
     if kinds == {str}:
         return None
-    if raw.label_names_file is not None:
-        return read_label_names(raw.label_names_file)
     if label_col in raw.hub_label_names:
         return raw.hub_label_names[label_col]
-    return _names_from_column(first, label_col, frames)
+    names = _names_from_column(first, label_col, frames)
+    if names is not None:
+        notes.insert(0, f"names from {pick_label_name_column(first, label_col)!r}")
+    return names
+
+
+def _read_ids_as_one_based(frames, names: list[str], names_file: Path, notes: list[str]) -> None:
+    """Ids 1..N with N names (AG News' classes.txt) count from 1: shift them in place, and say so."""
+    ids = {item for frame in frames.values() for items in frame["labels"] for item in items}
+    if min(ids) >= 1 and max(ids) == len(names):
+        for frame in frames.values():
+            frame["labels"] = [[item - 1 for item in items] for items in frame["labels"]]
+        notes.append(f"ids 1..{len(names)} read as 1-based ({1} = {names[0]!r})")
+        logger.info("label ids run from 1 to %d and %s names %d labels: reading the ids as 1-based (1 = %r)",
+                    len(names), names_file.name, len(names), names[0])
 
 
 def _names_from_column(first: pd.DataFrame, label_col: str, frames) -> list[str] | None:

@@ -97,6 +97,19 @@ def sample_rows(frame: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFra
     return frame.sample(n=limit, random_state=seed).sort_index().reset_index(drop=True)
 
 
+def sample_stratified(frame: pd.DataFrame, limit: int, multi_label: bool, seed: int) -> pd.DataFrame:
+    """A seeded sample of `limit` rows that keeps the label proportions, for --max-eval-samples (as
+    run_classification's max_eval_samples); a plain random sample when a class is too rare to stratify."""
+    if limit >= len(frame):
+        return frame
+    share = limit / len(frame)
+    try:
+        keep, _ = _split_once(frame, share, multi_label, seed)
+    except (DataError, ValueError):
+        keep = frame.sample(n=limit, random_state=seed).sort_index()
+    return keep.reset_index(drop=True)
+
+
 def label_shares(frames: dict[str, pd.DataFrame], names: tuple[str, ...]) -> dict[str, dict[str, float]]:
     """Each label's share of rows in each split, to show the split is balanced."""
     shares = {}

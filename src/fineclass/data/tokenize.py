@@ -18,12 +18,16 @@ def encode_frame(frame: pd.DataFrame, tokenizer, label_space: LabelSpace, max_le
 
     The `length` column lets the length-grouped sampler skip re-measuring every row at start-up.
     """
-    encoded = tokenizer(list(frame["text"]), truncation=True, max_length=max_length)
+    pairs = list(frame["text_pair"]) if "text_pair" in frame.columns else None
+    encoded = tokenizer(list(frame["text"]), pairs, truncation=True, max_length=max_length)
     truncated = count_truncated(encoded, max_length)
     if truncated:
         logger.warning("%s: %d of %d texts are longer than %d tokens and were cut to that length (--max-length)",
                        split or "data", truncated, len(frame), max_length)
-    labels = label_space.encode(list(frame["labels"]) if label_space.multi_label else [l[0] for l in frame["labels"]])
+    if label_space.multi_label and "targets" in frame.columns:
+        labels = np.stack([np.asarray(t, dtype=np.float32) for t in frame["targets"]])  # soft labels, trained as they are
+    else:
+        labels = label_space.encode(list(frame["labels"]) if label_space.multi_label else [l[0] for l in frame["labels"]])
     columns = {key: encoded[key] for key in tokenizer.model_input_names if key in encoded}
     columns["labels"] = labels.tolist()
     columns["length"] = [len(ids) for ids in encoded["input_ids"]]
@@ -47,5 +51,5 @@ def count_truncated(encoded, max_length: int) -> int:
     return sum(1 for ids in encoded["input_ids"] if len(ids) >= max_length)
 
 
-def token_lengths(texts: list[str], tokenizer, max_length: int) -> np.ndarray:
-    return np.array([len(ids) for ids in tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]])
+def token_lengths(texts: list[str], tokenizer, max_length: int, text_pairs: list[str] | None = None) -> np.ndarray:
+    return np.array([len(ids) for ids in tokenizer(texts, text_pairs, truncation=True, max_length=max_length)["input_ids"]])

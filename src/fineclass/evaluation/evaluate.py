@@ -11,10 +11,11 @@ import pandas as pd
 
 from fineclass.data.load import load_raw_data
 from fineclass.data.prepare import prepare_task
+from fineclass.data.read import ReadOptions
 from fineclass.errors import DataError
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
-from fineclass.rundir import DATA, run_dir_of
+from fineclass.rundir import DATA, run_dir_of, run_reading
 from fineclass.training.metrics import multiclass_metrics, multilabel_metrics
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def evaluate_frame(predictor: Predictor, frame: pd.DataFrame, split: str = "test
     """Predict every text of `frame` and score it against its labels."""
     label_space = predictor.label_space
     y_true = encode_for_model(frame, label_space, split)
-    probs = predictor.predict_proba(list(frame["text"]))
+    pairs = list(frame["text_pair"]) if "text_pair" in frame.columns else None
+    probs = predictor.predict_proba(list(frame["text"]), pairs)
     if label_space.multi_label:
         thresholds = predictor.thresholds if threshold is None else threshold
         metrics = multilabel_metrics(y_true, probs, thresholds, label_space.names)
@@ -61,8 +63,10 @@ def encode_for_model(frame: pd.DataFrame, label_space: LabelSpace, split: str) -
     return label_space.encode([labels[0] for labels in frame["labels"]])
 
 
-def load_eval_frame(model_dir: Path, data: str | None, split: str, text_column=None, label_column=None, label_names=None) -> pd.DataFrame:
-    """The run's saved split when DATA is not given; otherwise DATA read exactly as `train` reads it."""
+def load_eval_frame(model_dir: Path, data: str | None, split: str, text_column=None, label_column=None, label_names=None,
+                    options: ReadOptions | None = None, label_columns=None, text_pair_column=None, announce=None) -> pd.DataFrame:
+    """The run's saved split when DATA is not given; otherwise DATA read exactly as `train` reads it, with the
+    run's own text, pair and label columns when DATA has them."""
     if data is None:
         run_dir = run_dir_of(model_dir)
         if run_dir is None:
@@ -72,11 +76,32 @@ def load_eval_frame(model_dir: Path, data: str | None, split: str, text_column=N
             saved = sorted(p.stem for p in (run_dir / DATA).glob("*.jsonl"))
             raise DataError(f"the run in {run_dir} has no {split!r} split; it has {saved}")
         return pd.read_json(path, lines=True, dtype=False)
-    raw = load_raw_data(data)
-    task = prepare_task(raw, text_column, label_column, label_names, for_training=False)
+    raw = load_raw_data(data, options)
+    columns = {"text_column": text_column, "label_column": label_column, "label_columns": label_columns,
+               "text_pair_column": text_pair_column}
+    if not any(columns.values()):
+        columns = recorded_columns(run_reading(model_dir), raw) or columns
+    task = prepare_task(raw, label_names_file=label_names, for_training=False, **columns)
+    (announce or logger.info)(task.describe(data))
     if split in task.frames:
         return task.frames[split]
     if "all" in task.frames:
         logger.debug("%s is one file: evaluating all %d rows", data, len(task.frames["all"]))
         return task.frames["all"]
     raise DataError(f"{data} has no {split!r} split; it has {sorted(task.frames)}")
+
+
+def recorded_columns(reading: dict, raw) -> dict | None:
+    """The run's columns as prepare_task arguments, when the new data has every one of them (in any case)."""
+    if not reading.get("text_columns"):
+        return None
+    first = raw.frames.get("train", raw.frames.get("all", next(iter(raw.frames.values()))))
+    have = {str(c).lower() for c in first.columns}
+    needed = reading["text_columns"] + reading.get("label_columns", []) + [reading.get("text_pair_column") or ""]
+    if not all(name.lower() in have for name in needed if name):
+        return None
+    labels = reading.get("label_columns") or []
+    wide = reading.get("wide_labels")
+    return {"text_column": ",".join(reading["text_columns"]), "text_pair_column": reading.get("text_pair_column"),
+            "label_column": None if wide else (labels[0] if labels else None),
+            "label_columns": ",".join(labels) if wide else None}

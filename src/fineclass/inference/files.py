@@ -7,97 +7,145 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from fineclass.data.columns import TEXT_COLUMNS
-from fineclass.data.diagnose import check_delimiter, check_not_empty, describe_decode_error, describe_json_error
-from fineclass.data.load import DELIMITERS, FORMATS, first_line, format_of, read_options, read_table
+from fineclass.data.columns import TEXT_COLUMNS, TEXT_JOIN, first_present, known_pair, resolve_names, string_columns_by_length
+from fineclass.data.read import FORMATS, FileLayout, ReadOptions, detect_layout, format_of, iter_chunks
 from fineclass.errors import DataError
 from fineclass.inference.predictor import Prediction, Predictor
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl")
+DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
-def iter_input_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """The rows of a CSV, TSV or JSONL file, `chunk_rows` at a time; other formats are read whole."""
-    fmt = format_of(path)
+@dataclass
+class InputPlan:
+    """How `predict --input` reads a file: its layout, and the column(s) the texts (and pairs) come from."""
+
+    layout: FileLayout
+    text_columns: list[str]
+    text_pair_column: str | None = None
+
+    def describe(self, source: Path) -> str:
+        pair = f" paired with {self.text_pair_column!r}" if self.text_pair_column else ""
+        return f"read {source.name}: {self.layout.describe()}; text {' + '.join(map(repr, self.text_columns))}{pair}"
+
+    def texts(self, chunk: pd.DataFrame) -> pd.Series:
+        if len(self.text_columns) == 1:
+            return chunk[self.text_columns[0]]
+        parts = [chunk[c].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v).strip())
+                 for c in self.text_columns]
+        return pd.Series([TEXT_JOIN.join(p for p in row if p) for row in zip(*parts)], index=chunk.index).replace("", None)
+
+
+def iter_input_chunks(path: Path, chunk_rows: int, options: ReadOptions | None = None,
+                      layout: FileLayout | None = None) -> Iterator[pd.DataFrame]:
+    """The rows of a file, `chunk_rows` at a time, read as `train` reads it (same detection, same errors)."""
     if not path.is_file():
         raise DataError(f"input file not found: {path}")
-    check_not_empty(path, fmt)
-    try:
-        if fmt in DELIMITERS:
-            yield from pd.read_csv(path, **read_options(fmt), chunksize=chunk_rows)
-        elif fmt == "jsonl":
-            yield from pd.read_json(path, **read_options(fmt), chunksize=chunk_rows)
-        else:
-            frame = read_table(path)
-            for start in range(0, len(frame), chunk_rows):
-                yield frame.iloc[start:start + chunk_rows]
-    except UnicodeDecodeError:
-        raise DataError(describe_decode_error(path)) from None
-    except (pd.errors.ParserError, ValueError, TypeError) as err:  # TypeError: a JSON Lines line that is not an object
-        detail = describe_json_error(path, fmt) if fmt == "jsonl" else None
-        raise DataError(detail or f"could not read {path}: {first_line(err)}") from None
+    yield from iter_chunks(path, layout or detect_layout(path, options), chunk_rows)
 
 
-def check_prediction_files(source: Path, target: Path, text_column: str | None) -> str:
+def plan_input(source: Path, text_column: str | None, options: ReadOptions | None = None,
+               text_pair_column: str | None = None, reading: dict | None = None) -> InputPlan:
+    """Detect the file's layout and its text column(s): the flag, then the run's own columns (`reading`, from
+    its splits.json), then a well-known name, then the string column with the longest cells."""
+    layout = detect_layout(source, options)
+    first = next(iter_chunks(source, layout, 100), None)
+    if first is None or len(first) == 0:
+        raise DataError(f"{source} has a header but no rows; add the texts to classify")
+    columns = [str(c) for c in first.columns]
+    reading = reading or {}
+    texts = resolve_names(columns, text_column, "--text-column") if text_column else _recorded(columns, reading.get("text_columns"))
+    pair = resolve_names(columns, text_pair_column, "--text-pair-column")[0] if text_pair_column else None
+    trained_on_pairs = bool(reading.get("text_pair_column"))
+    if pair is None and trained_on_pairs:
+        recorded_pair = _recorded(columns, [reading["text_pair_column"]])
+        pair = recorded_pair[0] if recorded_pair else None
+        if pair is None and texts is None and (found := known_pair(columns, exclude=set())):
+            texts, pair = [found[0]], found[1]
+        if pair is None:
+            raise DataError(f"the model was trained on text pairs ({reading.get('text_columns', ['text'])[0]!r} with "
+                            f"{reading['text_pair_column']!r}); pass --text-pair-column NAME (the columns of {source} "
+                            f"are {columns})")
+    if texts is None:
+        named = first_present(columns, TEXT_COLUMNS, exclude={pair})
+        texts = [named] if named else string_columns_by_length(first, exclude={pair})[:1] or None
+    if texts is None:
+        wanted = "text column (text, sentence, content, ...)"
+        raise DataError(f"{source} has no {wanted}; pass --text-column NAME (its columns are {columns})")
+    return InputPlan(layout=layout, text_columns=texts, text_pair_column=pair)
+
+
+def _recorded(columns: list[str], names: list[str] | None) -> list[str] | None:
+    """The run's column names, matched in any case, when all of them are in this file."""
+    if not names:
+        return None
+    lowered = {c.lower(): c for c in columns}
+    found = [name if name in columns else lowered.get(name.lower()) for name in names]
+    return found if all(found) else None
+
+
+def check_prediction_files(source: Path, target: Path, text_column: str | None, options: ReadOptions | None = None,
+                           text_pair_column: str | None = None, reading: dict | None = None) -> InputPlan:
     """What can be checked about --input and --output before a model loads: the output format, and the
-    input's first rows and text column. Returns the output format."""
+    input's layout and text column. Returns how the input will be read."""
     out_fmt = format_of(target) if target.suffix.lower() in FORMATS else None
     if out_fmt not in OUTPUT_FORMATS:
         raise DataError(f"--output {target} must end in .csv, .tsv or .jsonl (got {target.suffix or 'no extension'!r})")
     if target.exists() and source.exists() and os.path.samefile(source, target):
         raise DataError(f"--output {target} is the --input file; choose another --output so the input is kept")
-    first = next((chunk for chunk in iter_input_chunks(source, 100)), None)
-    if first is None or len(first) == 0:
-        raise DataError(f"{source} has a header but no rows; add the texts to classify")
-    if format_of(source) in DELIMITERS:
-        check_delimiter(source, format_of(source), list(first.columns))
-    find_text_column(first, source, text_column)
-    return out_fmt
-
-
-def find_text_column(chunk: pd.DataFrame, source: Path, text_column: str | None) -> str:
-    column = text_column or next((c for c in TEXT_COLUMNS if c in chunk.columns), None)
-    if column is None or column not in chunk.columns:
-        wanted = f"column {text_column!r}" if text_column else "text column (text, sentence, content, ...)"
-        raise DataError(f"{source} has no {wanted}; pass --text-column NAME (its columns are {list(chunk.columns)})")
-    return column
+    if not source.is_file():
+        raise DataError(f"input file not found: {source}")
+    return plan_input(source, text_column, options, text_pair_column, reading)
 
 
 def predict_file(predictor: Predictor, source: Path, target: Path, text_column: str | None, top_k: int,
-                 threshold: float | None, chunk_rows: int = 10_000, on_rows=None) -> int:
+                 threshold: float | None, chunk_rows: int = 10_000, on_rows=None, options: ReadOptions | None = None,
+                 text_pair_column: str | None = None, reading: dict | None = None, wide: bool = False,
+                 plan: InputPlan | None = None) -> int:
     """Predict every row of `source` into `target` (CSV, TSV or JSONL); returns the row count.
 
     Rows are written chunk by chunk: if row k is bad, the rows before its chunk are already valid output.
+    `wide` writes one 0/1 column per label, the layout of many multi-label datasets.
     """
-    out_fmt = check_prediction_files(source, target, text_column)
-    written, chunks = 0, iter_input_chunks(source, chunk_rows)
+    plan = plan or check_prediction_files(source, target, text_column, options, text_pair_column, reading)
+    out_fmt = format_of(target)
+    written, chunks = 0, iter_input_chunks(source, chunk_rows, layout=plan.layout)
     with contextlib.ExitStack() as stack:
         handle = None  # opened with the first predictions, so a bad first chunk leaves `target` as it was
         while (chunk := _next_chunk(chunks, written, target)) is not None:
-            texts = chunk[find_text_column(chunk, source, text_column)]
+            missing = [c for c in plan.text_columns + [plan.text_pair_column] if c and c not in chunk.columns]
+            if missing:
+                raise DataError(f"{source} has no column {missing[0]!r}; pass --text-column NAME")
+            texts = plan.texts(chunk)
             bad = texts.isna()
+            pairs = chunk[plan.text_pair_column] if plan.text_pair_column else None
+            if pairs is not None:
+                bad |= pairs.isna()
             if bad.any():
                 row = written + int(bad.to_numpy().argmax())
                 raise DataError(f"{source} row {row}: the text is empty; {_kept(written, target)}; "
                                 f"fill in or drop that row and {_rerun(written)}")
-            predictions = predictor.predict(texts.astype(str).tolist(), top_k=top_k, threshold=threshold)
+            predictions = predictor.predict(texts.astype(str).tolist(), top_k=top_k, threshold=threshold,
+                                            text_pairs=None if pairs is None else pairs.astype(str).tolist())
             handle = handle or stack.enter_context(open_output(target))
-            _write_chunk(handle, predictions, out_fmt, written, target)
+            names = predictor.label_space.names if wide else None
+            _write_chunk(handle, predictions, out_fmt, written, target, names)
             written += len(predictions)
             if on_rows:
                 on_rows(len(predictions))
     return written
 
 
-def _write_chunk(handle, predictions: list[Prediction], fmt: str, written: int, target: Path) -> None:
+def _write_chunk(handle, predictions: list[Prediction], fmt: str, written: int, target: Path, wide_names=None) -> None:
     """Append one chunk to an unbuffered binary file; if the disk is full, cut the file back to its last
     whole chunk (a half-written line would read as a prediction) and say so."""
     text = io.StringIO()
-    write_predictions(text, predictions, fmt, header=written == 0)
+    write_predictions(text, predictions, fmt, header=written == 0, wide_names=wide_names)
     data, good = memoryview(text.getvalue().encode("utf-8")), handle.tell()
     try:
         while data:
@@ -131,7 +179,17 @@ def _kept(written: int, target: Path) -> str:
     return f"the predictions for rows 0 to {written - 1} are in {target}" if written else f"nothing was written to {target}"
 
 
-def write_predictions(handle, predictions: list[Prediction], fmt: str, header: bool) -> None:
+def write_predictions(handle, predictions: list[Prediction], fmt: str, header: bool, wide_names=None) -> None:
+    """One row per prediction: text, label(s), scores and top-k; or, with `wide_names`, text and one 0/1 column
+    per label (the layout `train` reads back as wide labels)."""
+    if wide_names is not None:
+        rows = [{"text": p.text, **{name: int(name in p.labels) for name in wide_names}} for p in predictions]
+        if fmt == "jsonl":
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            pd.DataFrame(rows, columns=["text", *wide_names]).to_csv(handle, sep=DELIMITERS[fmt], header=header, index=False)
+        return
     if fmt == "jsonl":
         for p in predictions:
             handle.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")

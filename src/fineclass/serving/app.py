@@ -37,8 +37,8 @@ class ServeSettings:
 
     @property
     def max_body_bytes(self) -> int:
-        # A JSON string may escape each character as \uXXXX (6 bytes); 64 KiB covers the rest of the body.
-        return self.max_texts * self.max_chars * 6 + 65_536
+        # A JSON string may escape each character as \uXXXX (6 bytes), in texts and text_pairs; 64 KiB covers the rest.
+        return 2 * self.max_texts * self.max_chars * 6 + 65_536
 
 
 class PredictRequest(BaseModel):
@@ -48,6 +48,8 @@ class PredictRequest(BaseModel):
         "examples": [{"texts": ["i feel wonderful today"], "top_k": 3, "threshold": None}]})
 
     texts: list[StrictStr] = Field(min_length=1, description="One or more texts.")
+    text_pairs: list[StrictStr] | None = Field(None, description="For a model trained on text pairs: the second text "
+                                               "of each pair, one per text.")
     top_k: int = Field(1, ge=1, le=1000, description="Also return the k most likely labels with their scores.")
     threshold: float | None = Field(None, gt=0, lt=1, description="Multi-label: one threshold for every label, "
                                     "instead of the model's tuned thresholds.")
@@ -110,8 +112,14 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None, mode
         if len(request.texts) > settings.max_texts:
             return error(413, f"{len(request.texts)} texts in one request, over the limit of {settings.max_texts}; "
                               "split the request or start the server with a larger --max-texts")
+        pairs = request.text_pairs
+        if pairs is not None and len(pairs) != len(request.texts):
+            return error(422, f"invalid request: {len(request.texts)} texts but {len(pairs)} text_pairs; give one pair per text")
+        if pairs is not None and (long := next((i for i, t in enumerate(pairs) if len(t) > settings.max_chars), None)) is not None:
+            return error(413, f"text_pairs[{long}] has {len(pairs[long])} characters, over the limit of {settings.max_chars}; "
+                              "shorten it or start the server with a larger --max-chars")
         try:
-            logits = await batcher.submit(predictor.encode(request.texts))
+            logits = await batcher.submit(predictor.encode(request.texts, pairs))
         except Exception as err:  # the failure is this request's; the server carries on
             logger.exception("prediction failed")
             return error(500, f"prediction failed: {type(err).__name__}: {err}")

@@ -63,7 +63,10 @@ def trainer_metrics_fn(label_space: LabelSpace, threshold: float = 0.5):
     def compute(eval_prediction) -> dict:
         logits = eval_prediction.predictions
         logits = logits[0] if isinstance(logits, tuple) else logits
-        return compute_metrics(label_space, logits, eval_prediction.label_ids, threshold, per_class=False)
+        y_true = eval_prediction.label_ids
+        if label_space.multi_label:
+            y_true = (np.asarray(y_true) >= 0.5).astype(np.int64)  # soft labels are scored binarised at 0.5
+        return compute_metrics(label_space, logits, y_true, threshold, per_class=False)
 
     return compute
 

@@ -14,10 +14,10 @@ import torch
 from transformers import DataCollatorWithPadding, EarlyStoppingCallback, set_seed
 from transformers.trainer_callback import PrinterCallback
 
-from fineclass.config import TrainConfig, save_config
+from fineclass.config import TrainConfig, read_options, save_config
 from fineclass.data.load import load_raw_data
 from fineclass.data.prepare import TaskData, prepare_task
-from fineclass.data.split import label_shares, sample_rows, split_task
+from fineclass.data.split import label_shares, sample_rows, sample_stratified, split_task
 from fineclass.data.tokenize import encode_frame
 from fineclass.evaluation.evaluate import evaluate_frame
 from fineclass.evaluation.report import write_report
@@ -48,23 +48,36 @@ class TrainResult:
     metrics: dict
 
 
-def load_task(config: TrainConfig) -> tuple[TaskData, dict[str, pd.DataFrame]]:
-    """Read, clean and split the data; every problem surfaces here, before any model loads."""
-    raw = load_raw_data(config.data)
-    task = prepare_task(raw, config.text_column, config.label_column, config.label_names, config.multi_label)
+def load_task(config: TrainConfig, announce=None) -> tuple[TaskData, dict[str, pd.DataFrame]]:
+    """Read, clean and split the data; every problem surfaces here, before any model loads.
+
+    `announce` receives the one line that says what was detected (the CLI prints it); it is logged otherwise.
+    """
+    raw = load_raw_data(config.data, read_options(config))
+    task = prepare_task(raw, config.text_column, config.label_column, config.label_names, config.multi_label,
+                        label_columns=config.label_columns, text_pair_column=config.text_pair_column)
+    (announce or logger.info)(task.describe(config.data))
     check_metric(config.metric, task.label_space)
     frames = split_task(task, config.split, config.seed)
     frames["train"] = sample_rows(frames["train"], config.max_train_samples, config.seed)
+    for split in ("validation", "test"):
+        if split in frames and config.max_eval_samples and len(frames[split]) > config.max_eval_samples:
+            total = len(frames[split])
+            frames[split] = sample_stratified(frames[split], config.max_eval_samples, task.label_space.multi_label, config.seed)
+            frames[split].attrs["sampled_from"] = total
+            logger.warning("%s: scoring a stratified sample of %d of %d rows (--max-eval-samples); its scores are "
+                           "estimates", split, len(frames[split]), total)
     return task, frames
 
 
-def run_training(config: TrainConfig, show_progress: bool = True, resume: str | None = None) -> TrainResult:
-    """Train and write the run directory. `resume` is "latest" or a checkpoint path inside it."""
+def run_training(config: TrainConfig, show_progress: bool = True, resume: str | None = None, announce=None) -> TrainResult:
+    """Train and write the run directory. `resume` is "latest" or a checkpoint path inside it; `announce` gets
+    the line that says how the data was read."""
     out = Path(config.output_dir)
     checkpoint = find_checkpoint(out, resume) if resume else None
     if not resume and out.is_dir() and any(out.iterdir()) and not config.overwrite:
         prepare_output_dir(out, overwrite=False)  # raises the "not empty" error before any slow work
-    task, frames = load_task(config)
+    task, frames = load_task(config, announce)
     if resume:
         check_same_split(out, frames)
     label_space = task.label_space
@@ -121,13 +134,16 @@ def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dic
     save_config(config, out / CONFIG)
     (out / DATA).mkdir(exist_ok=True)
     for split, frame in frames.items():
-        frame[["row", "text", "labels"]].to_json(out / DATA / f"{split}.jsonl", orient="records", lines=True, force_ascii=False)
+        kept = [c for c in ("row", "text", "text_pair", "labels", "targets") if c in frame.columns]
+        frame[kept].to_json(out / DATA / f"{split}.jsonl", orient="records", lines=True, force_ascii=False)
     record = {
         "source": config.data,
         "seed": config.seed,
         "split": list(config.split),
         "text_column": task.text_column,
         "label_column": task.label_column,
+        "reading": task.reading(),
+        "sampled_from": {split: frame.attrs["sampled_from"] for split, frame in frames.items() if "sampled_from" in frame.attrs},
         "rows": {split: [int(r) for r in frame["row"]] for split, frame in frames.items()},
         "label_shares": label_shares(frames, task.label_space.names),
     }
@@ -203,7 +219,9 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
     }
     metrics = {
         "task": {"multi_label": label_space.multi_label, "num_labels": label_space.num_labels, "labels": list(label_space.names)},
-        "data": {"source": config.data, "rows": {s: len(f) for s, f in frames.items()}, "dropped": task.dropped},
+        "data": {"source": config.data, "rows": {s: len(f) for s, f in frames.items()}, "dropped": task.dropped,
+                 **({"sampled_from": sampled} if (sampled := {s: f.attrs["sampled_from"] for s, f in frames.items()
+                                                              if "sampled_from" in f.attrs}) else {})},
         "model": model_summary(trainer.model, config.model),
         "selection_metric": metric,
         "train": train,
@@ -216,6 +234,8 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
         start = time.perf_counter()
         result = evaluate_frame(predictor, frames["test"], "test")
         metrics["test"] = {**result.metrics, "rows": result.rows, "seconds": round(time.perf_counter() - start, 2)}
+        if "sampled_from" in frames["test"].attrs:
+            metrics["test"]["sampled_from"] = frames["test"].attrs["sampled_from"]  # the scores are a sample's
         if label_space.multi_label:
             # The saved thresholds are what the model uses; 0.5 is shown beside them for comparison.
             metrics["test"]["thresholds"] = config.thresholds
