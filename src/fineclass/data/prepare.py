@@ -99,9 +99,10 @@ def prepare_task(
     else:
         names = _label_names(raw, frames, first, columns.labels[0], label_names_file, notes)
     frames = {split: _name_labels(split, frame, names) for split, frame in frames.items()}
-    if columns.wide and multi_label is None and _one_hot(frames):
-        multi_label = False
-        notes.append("one 1 per row: multi-class")
+    if columns.wide and multi_label is None:
+        multi_label = not _one_hot(frames)  # one column per label: multi-label, unless every row has exactly one 1
+        if not multi_label:
+            notes.append("one 1 per row: multi-class")
     label_space = _label_space(frames, names, multi_label, for_training)
     if for_training:
         _check_labels_seen(frames, label_space)

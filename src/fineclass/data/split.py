@@ -12,6 +12,7 @@ from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 from sklearn.model_selection import train_test_split
 
 from fineclass.data.prepare import TaskData
+from fineclass.data.read import first_line
 from fineclass.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -64,8 +65,15 @@ def _split_once(frame: pd.DataFrame, keep_share: float, multi_label: bool, seed:
         targets = np.zeros((len(frame), len(names)), dtype=np.int8)
         for row, labels in enumerate(frame["labels"]):
             targets[row, [index[n] for n in labels]] = 1
-        splitter = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=other_share, random_state=seed)
-        keep, other = next(splitter.split(positions.reshape(-1, 1), targets))
+        try:
+            if targets.shape[1] >= 2:
+                splitter = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=other_share, random_state=seed)
+                keep, other = next(splitter.split(positions.reshape(-1, 1), targets))
+            else:  # one label (or none): iterative stratification needs two columns
+                strata = targets[:, 0] if targets.shape[1] and 0 < targets[:, 0].sum() < len(frame) else None
+                keep, other = train_test_split(positions, test_size=other_share, stratify=strata, random_state=seed)
+        except ValueError as err:
+            raise DataError(f"could not split {len(frame)} rows: {first_line(err)}; add rows or change --split") from None
     else:
         strata = [labels[0] for labels in frame["labels"]]
         try:
