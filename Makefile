@@ -5,7 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SHARED ?= ../shared
-EMOTION ?= $(SHARED)/datasets/emotion/emotion.csv
+# The emotion tweets from ../shared when they are there, else from tutorial 000's own URL (through the URL loader).
+EMOTION_URL := https://raw.githubusercontent.com/laxmimerit/All-CSV-ML-Data-Files-Download/master/twitter_multi_class_sentiment.csv
+EMOTION ?= $(if $(wildcard $(SHARED)/datasets/emotion/emotion.csv),$(SHARED)/datasets/emotion/emotion.csv,$(EMOTION_URL))
 RUN_DIR ?= runs/emotion
 TORCH_SPEC ?= torch==2.13.0
 

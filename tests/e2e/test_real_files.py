@@ -151,3 +151,26 @@ def test_predict_reads_a_file_the_way_train_does_whatever_its_case_dialect_or_en
     assert "is not UTF-8" in result.stderr
     out = pd.read_csv(tmp_path / "out.csv")
     assert len(out) == 12 and out["text"].iloc[0] == f"café {texts.iloc[0]}"
+
+
+def test_serve_takes_text_pairs_and_says_how_the_run_reads_its_input(tiny_model_dir, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from fineclass.inference.predictor import Predictor
+    from fineclass.serving.app import ServeSettings, create_app
+
+    monkeypatch.chdir(tmp_path)
+    build("text-pairs", tmp_path)
+    assert run_cli("train", "quora.csv", "--model", tiny_model_dir, "-o", "run", *QUICK).exit_code == 0
+    predictor = Predictor.from_dir(tmp_path / "run")
+    with TestClient(create_app(predictor, ServeSettings(max_texts=8, max_chars=200), tmp_path / "run")) as client:
+        info = client.get("/info").json()
+        assert info["input"] == {"text_columns": ["question1"], "text_join": "\n", "text_pair_column": "question2"}
+        body = {"texts": ["happy day", "sad day"], "text_pairs": ["glad day", "happy day"], "top_k": 2}
+        served = client.post("/predict", json=body).json()["predictions"]
+        expected = predictor.predict(body["texts"], top_k=2, text_pairs=body["text_pairs"])
+        assert [p["top_k"][0]["score"] for p in served] == pytest.approx([p.top_k[0][1] for p in expected], abs=1e-5)
+        unpaired = predictor.predict(body["texts"], top_k=2)
+        assert [p.top_k[0][1] for p in unpaired] != pytest.approx([p.top_k[0][1] for p in expected], abs=1e-6)
+        wrong = client.post("/predict", json={"texts": ["a", "b"], "text_pairs": ["c"]})
+        assert wrong.status_code == 422 and wrong.json()["error"] == "invalid request: 2 texts but 1 text_pairs; give one pair per text"

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from fineclass.inference.predictor import Predictor
-from fineclass.rundir import METRICS, resolve_model_dir, run_dir_of
+from fineclass.rundir import METRICS, resolve_model_dir, run_dir_of, run_reading
 from fineclass.serving.batcher import BatchingSettings, MicroBatcher
 from fineclass.serving.telemetry import Telemetry
 
@@ -227,6 +227,7 @@ def model_info(predictor: Predictor, model_dir: str | Path | None, settings: Ser
     """What /info returns: read once at start-up."""
     space = predictor.label_space
     metrics, name = {}, "model"
+    reading = run_reading(model_dir) if model_dir is not None else {}
     if model_dir is not None:
         resolved = resolve_model_dir(model_dir)
         run_dir = run_dir_of(resolved)
@@ -243,5 +244,7 @@ def model_info(predictor: Predictor, model_dir: str | Path | None, settings: Ser
         "max_length": predictor.max_length,
         "metrics": {key: metrics[key] for key in ("test", "baseline", "selection_metric") if key in metrics},
         "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars},
+        # How the run built each text: a client of a model trained on several columns joins them with text_join.
+        "input": {key: reading[key] for key in ("text_columns", "text_join", "text_pair_column") if key in reading},
         "batching": asdict(settings.batching),
     }
