@@ -224,3 +224,40 @@ def label_unseen_in_training(ctx):
       "label names file not found: names.txt", "check the path")
 def label_names_missing(ctx):
     write_toy()
+
+
+@case("train d.csv --label-names names.txt", "a --label-names file that names one label twice",
+      "label names file names.txt names 'joy' twice (lines 1 and 3); each label needs its own name",
+      "give each label its own line")
+def label_names_repeated(ctx):
+    write_toy()
+    Path("names.txt").write_text("joy\nsadness\njoy\n")
+
+
+@case("train d.csv --label-columns anger,joy", "a wide label column holding something other than 0/1 or a fraction",
+      "row 1: label column 'joy' holds 'maybe'; each of the label columns holds 0/1, true/false or a fraction between 0 and 1",
+      "fix the cell, or give the label columns with --label-columns")
+def wide_cell_not_indicator(ctx):
+    frame = make_texts(60)[["text"]].assign(anger=[0, 1] * 30, joy=[0.5, 0.0] * 30)
+    frame["joy"] = frame["joy"].astype(str)
+    frame.loc[1, "joy"] = "maybe"
+    frame.to_csv("d.csv", index=False)
+
+
+@case("train d.csv --no-header --columns text,label", "--columns naming fewer columns than the file has",
+      "--columns names 2 columns, but d.csv has 3", "name every column")
+def columns_count(ctx):
+    write_toy()
+
+
+@case("train d.csv --label-column label --label-columns a,b", "both --label-column and --label-columns",
+      "give --label-column (one column) or --label-columns (one 0/1 column per label), not both", "give one of them")
+def both_label_flags(ctx):
+    write_toy()
+
+
+@case("train d.csv --text-pair-column other", "--text-pair-column naming a column that does not exist",
+      "--text-pair-column 'other' is not a column; the columns are ['text', 'label', 'label_name']",
+      "use one of the columns listed")
+def pair_column_missing(ctx):
+    write_toy()
