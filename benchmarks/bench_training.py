@@ -57,10 +57,10 @@ def make_config(args, out: Path, precision: str):
 
 
 def run_fineclass(args, out: Path, precision: str) -> dict:
-    from fineclass.training.train import run_training
+    from fineclass.recipes.train import run_training
 
     start = time.perf_counter()
-    metrics = run_training(make_config(args, out, precision), show_progress=False).metrics
+    metrics = run_training(make_config(args, out, precision)).metrics.to_dict()
     train = metrics["train"]
     last = metrics["validation"][-1]
     return summary(train, time.perf_counter() - start, last, metrics["test"]["accuracy"])
@@ -73,10 +73,10 @@ def run_recipe(args, out: Path, _arm: str) -> dict:
 
     from fineclass.modeling import build_model, load_tokenizer, resolve_model_path
     from fineclass.training.hardware import measure_matmul_peak
-    from fineclass.training.metrics import multiclass_metrics
+    from fineclass.evaluation.metrics import multiclass_metrics
     from fineclass.training.throughput import throughput_report
     from fineclass.training.trainer import FineclassTrainer
-    from fineclass.training.train import load_task
+    from fineclass.recipes.train import load_task
 
     wall = time.perf_counter()
     task, frames = load_task(make_config(args, out, "fp32"))

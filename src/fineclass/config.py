@@ -9,10 +9,10 @@ from typing import Any
 
 import yaml
 
+from fineclass.devices import PRECISIONS
 from fineclass.errors import ConfigError
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
-PRECISIONS = ("auto", "fp32", "bf16")
 SELECTION_METRICS = {
     False: ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "loss"),
     True: ("f1_micro", "f1_macro", "f1_weighted", "f1_samples", "exact_match", "loss"),
@@ -139,6 +139,20 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return values
 
 
+def parse_strategy(text: str) -> tuple[str, float | None]:
+    """'per-label', 'global' or 'fixed:0.5'."""
+    if text in ("per-label", "global"):
+        return text, None
+    if text.startswith("fixed:"):
+        try:
+            value = float(text.split(":", 1)[1])
+        except ValueError:
+            value = -1.0
+        if 0 < value < 1:
+            return "fixed", value
+    raise ConfigError(f"--thresholds {text!r} must be per-label, global, or fixed:T with 0 < T < 1 (like fixed:0.5)")
+
+
 def parse_split(text: str | list | tuple) -> tuple[float, float, float]:
     """'0.7,0.2,0.1' (train, test, validation) to a tuple, checking that it sums to 1."""
     parts = text.split(",") if isinstance(text, str) else list(text)
@@ -228,8 +242,6 @@ def validate_config(config: TrainConfig) -> None:
         ),
     ]
     problems += [message for ok, message in checks if not ok]
-    from fineclass.evaluation.thresholds import parse_strategy
-
     try:
         parse_strategy(config.thresholds)
     except ConfigError as err:

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from fineclass.errors import ConfigError, FineclassError, ModelError
@@ -26,6 +27,43 @@ TRAIN_INCOMPLETE = ("the run there is incomplete: free some space or choose anot
 REPORT_INCOMPLETE = ("the report there is incomplete: free some space or choose another --report-dir, then run again "
                      "with --overwrite")
 NO_PERMISSION = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+@dataclass
+class RunMetrics:
+    """metrics.json: what `train` measured. Every key is a field, so readers use attributes, not strings."""
+
+    task: dict
+    """multi_label, num_labels, labels (names in id order)."""
+    data: dict
+    """source, rows per split, dropped rows, and sampled_from when --max-eval-samples sampled a split."""
+    model: dict
+    selection_metric: str
+    train: dict
+    """Settings, steps, best epoch, throughput (samples/s, tokens/s, MFU) and seconds."""
+    train_loss: list = field(default_factory=list)
+    validation: list = field(default_factory=list)
+    """One entry per evaluation: epoch, step and each validation metric."""
+    label_shares: dict = field(default_factory=dict)
+    test: dict | None = None
+    """Test-split metrics (with per_class); absent when the split has no test share."""
+    baseline: dict | None = None
+    """The untrained head's test metrics."""
+
+    def to_dict(self) -> dict:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def from_dict(cls, payload: dict) -> RunMetrics:
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in payload.items() if key in known})
+
+    @classmethod
+    def read(cls, run_dir: Path) -> RunMetrics:
+        return cls.from_dict(json.loads((Path(run_dir) / METRICS).read_text(encoding="utf-8")))
+
+    def write(self, run_dir: Path) -> None:
+        write_json_atomic(Path(run_dir) / METRICS, self.to_dict())
 
 
 def remove_entries(path: Path, names) -> None:

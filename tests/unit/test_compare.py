@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from fineclass.compare.leaderboard import pareto_front
-from fineclass.compare.spec import (
+from fineclass.recipes.compare.leaderboard import pareto_front
+from fineclass.recipes.compare.spec import (
     EVALUATE,
     FINETUNE,
     FROZEN,
@@ -92,7 +92,7 @@ def test_existing_classifier_is_evaluated_and_a_label_order_change_warns(tiny_mo
 def test_decisions_follow_data_label_order():
     from types import SimpleNamespace
 
-    from fineclass.compare.candidates import in_data_labels
+    from fineclass.recipes.compare.candidates import in_data_labels
 
     probs = np.array([[0.7, 0.2, 0.1, 0.0], [0.1, 0.2, 0.0, 0.7], [0.0, 0.1, 0.6, 0.3]], dtype=np.float32)
     model = SimpleNamespace(label_space=LabelSpace(("anger", "joy", "sadness", "love"), False), thresholds=None,
@@ -120,7 +120,7 @@ def split_frames(n: int = 240):
 
 
 def test_tfidf_logreg_beats_chance_on_separable_data():
-    from fineclass.compare.baselines import TfidfLogreg, score_decisions
+    from fineclass.recipes.compare.baselines import TfidfLogreg, score_decisions
     from fineclass.evaluation.evaluate import encode_for_model
 
     frames = split_frames()
@@ -132,7 +132,7 @@ def test_tfidf_logreg_beats_chance_on_separable_data():
 
 
 def test_multi_label_scores_use_hard_decisions():
-    from fineclass.compare.baselines import score_decisions
+    from fineclass.recipes.compare.baselines import score_decisions
 
     labels = LabelSpace(("a", "b"), multi_label=True)
     truth = np.array([[1, 0], [1, 1], [0, 1]], dtype=np.float32)
@@ -144,7 +144,7 @@ def test_multi_label_scores_use_hard_decisions():
 def test_student_keeps_the_first_layers(tiny_model_dir, tmp_path):
     from transformers import AutoModel
 
-    from fineclass.compare.shrink import build_student
+    from fineclass.recipes.compare.shrink import build_student
 
     student = AutoModel.from_pretrained(build_student(str(tiny_model_dir), 1, tmp_path / "student"))
     teacher = AutoModel.from_pretrained(tiny_model_dir)

@@ -41,10 +41,12 @@ def test_export_refuses_to_overwrite_and_bad_quantize(classifier_dir, tmp_path):
 
 
 def test_bf16_falls_back_to_fp32_without_native_support(monkeypatch):
-    from fineclass.training import hardware
+    import torch
+
+    from fineclass import devices as hardware
 
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: False)
-    monkeypatch.setattr(hardware.torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert hardware.resolve_precision("bf16") == "fp32"
     assert hardware.resolve_precision("auto") == "fp32"
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: True)
@@ -54,15 +56,17 @@ def test_bf16_falls_back_to_fp32_without_native_support(monkeypatch):
 
 def test_device_auto_follows_cuda_and_precision_follows_the_device(monkeypatch):
     from fineclass.errors import ConfigError
-    from fineclass.training import hardware
+    import torch
 
-    monkeypatch.setattr(hardware.torch.cuda, "is_available", lambda: False)
+    from fineclass import devices as hardware
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert hardware.resolve_device("auto") == "cpu"
     with pytest.raises(ConfigError, match="torch sees no CUDA GPU here"):
         hardware.resolve_device("cuda:0")
-    monkeypatch.setattr(hardware.torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(hardware.torch.cuda, "device_count", lambda: 1)
-    monkeypatch.setattr(hardware.torch.cuda, "is_bf16_supported", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: False)
     assert hardware.resolve_device("auto") == "cuda" and hardware.resolve_device("cuda:0") == "cuda:0"
     with pytest.raises(ConfigError, match="sees 1 GPU"):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fineclass.labels import LabelSpace
-from fineclass.training.metrics import compute_metrics, multiclass_metrics, multilabel_metrics
+from fineclass.evaluation.metrics import compute_metrics, multiclass_metrics, multilabel_metrics
 
 
 def test_multiclass_metrics_on_known_arrays():
@@ -43,7 +43,7 @@ def test_label_space_encoding():
 
 
 def test_best_epoch_is_the_first_with_the_best_score():
-    from fineclass.training.train import best_epoch
+    from fineclass.recipes.train import best_epoch
 
     history = [{"epoch": 1.0, "f1_macro": 0.5, "loss": 0.9}, {"epoch": 2.0, "f1_macro": 0.7, "loss": 0.5},
                {"epoch": 3.0, "f1_macro": 0.7, "loss": 0.6}]

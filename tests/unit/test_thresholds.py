@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from fineclass.errors import ConfigError
-from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds
+from fineclass.config import parse_strategy
+from fineclass.evaluation.thresholds import tune_thresholds
 
 
 def test_per_label_thresholds_find_the_known_optimum():

@@ -84,7 +84,7 @@ def print_metrics_table(metrics: dict, title: str) -> None:
 
 def check_precision(precision: str, device: str | None = None) -> str:
     from fineclass.config import PRECISIONS
-    from fineclass.training.hardware import resolve_precision
+    from fineclass.devices import resolve_precision
 
     if precision not in PRECISIONS:
         raise FineclassError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -95,7 +95,7 @@ def check_device(device: str, model_dir: str | Path) -> str:
     """The device to load `model_dir` on; an ONNX export runs on the CPU whatever was asked."""
     from fineclass.inference.backends import is_onnx_dir
     from fineclass.rundir import resolve_model_dir
-    from fineclass.training.hardware import resolve_device
+    from fineclass.devices import resolve_device
 
     return "cpu" if is_onnx_dir(resolve_model_dir(model_dir)) else resolve_device(device)
 

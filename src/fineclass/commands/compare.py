@@ -29,7 +29,8 @@ def compare(
     **options,
 ) -> None:
     """Train or evaluate several candidates on the same split and test set, and rank them: metrics, speed and size."""
-    from fineclass.compare.run import run_compare
+    from fineclass.recipes.compare.run import run_compare
+    from fineclass.training.callbacks import RichProgressCallback
     from fineclass.config import build_config, load_config_file
     from fineclass.training.interrupt import TrainingInterrupted
 
@@ -40,7 +41,7 @@ def compare(
         flags["output_dir"] = default_output_dir(data) + "-compare"
     run_config = build_config(file_values, flags)
     try:
-        result = run_compare(run_config, [*models, *ctx.args], show_progress=not quiet,
+        result = run_compare(run_config, [*models, *ctx.args], progress=None if quiet else RichProgressCallback(),
                              announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False))
     except TrainingInterrupted:  # its message is about `train --resume`, which compare does not have
         print(f"interrupted: no leaderboard was written; run the command again with --overwrite to start over "
@@ -50,7 +51,7 @@ def compare(
 
 
 def print_leaderboard(result) -> None:
-    from fineclass.compare.leaderboard import leaderboard_rows
+    from fineclass.recipes.compare.leaderboard import leaderboard_rows
 
     headers, rows = leaderboard_rows(result.candidates, result.labels)
     table = Table(title=f"leaderboard ({len(rows)} candidates, ranked by {headers[3]} on the test split)")

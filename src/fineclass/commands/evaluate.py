@@ -98,7 +98,8 @@ def tune_thresholds_command(
 ) -> None:
     """Re-tune a multi-label model's thresholds on its run's validation split, and save them."""
     from fineclass.evaluation.evaluate import evaluate_frame, load_eval_frame
-    from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds, write_thresholds
+    from fineclass.config import parse_strategy
+    from fineclass.evaluation.thresholds import tune_thresholds, write_thresholds
     from fineclass.inference.predictor import Predictor
     from fineclass.rundir import resolve_model_dir
 

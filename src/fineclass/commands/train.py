@@ -82,18 +82,19 @@ def train(
         flags["output_dir"] = default_output_dir(data)
     run_config = build_config(file_values, flags)
 
+    from fineclass.recipes.train import run_training
     from fineclass.rundir import output_errors
+    from fineclass.training.callbacks import RichProgressCallback
     from fineclass.training.interrupt import TrainingInterrupted
-    from fineclass.training.train import run_training
 
     try:
         with output_errors(Path(run_config.output_dir)):
-            result = run_training(run_config, show_progress=not quiet, resume=resume_from or ("latest" if resume else None),
-                                  announce=announce)
+            result = run_training(run_config, progress=None if quiet else RichProgressCallback(),
+                                  resume=resume_from or ("latest" if resume else None), announce=announce)
     except TrainingInterrupted as err:
         print(f"interrupted: {err}", file=sys.stderr)
         raise typer.Exit(130) from None
-    if result.metrics:  # empty on the other ranks of a multi-process run
+    if result.metrics is not None:  # None on the other ranks of a multi-process run
         print_train_summary(result)
 
 
@@ -104,19 +105,19 @@ def announce(line: str) -> None:
 
 def print_train_summary(result) -> None:
     metrics = result.metrics
-    train_info = metrics["train"]
+    train_info = metrics.train
     world = train_info.get("world_size", 1)
     console.print(
         f"effective batch size {train_info['batch_size'] * world} ({world} process(es) x {train_info['batch_size']}); "
         f"[bold green]trained[/] in {train_info['seconds']:.0f} s "
         f"({train_info.get('samples_per_second', 0):.1f} samples/s, {train_info['precision']}); "
-        f"best epoch by {metrics['selection_metric']}: {train_info['best_metric']}"
+        f"best epoch by {metrics.selection_metric}: {train_info['best_metric']}"
     )
-    if "test" in metrics:
-        print_metrics_table(metrics["test"], f"test ({metrics['test']['rows']} rows)")
-    if "baseline" in metrics and "test" in metrics:
-        key = "accuracy" if "accuracy" in metrics["test"] else "f1_micro"
-        console.print(f"baseline (untrained head) {key} {metrics['baseline'][key]:.4f} -> fine-tuned {metrics['test'][key]:.4f}")
-    console.print(f"model: {result.model_dir}   metrics: {result.output_dir / 'metrics.json'}   report: {result.output_dir / 'report.html'}")
+    if metrics.test is not None:
+        print_metrics_table(metrics.test, f"test ({metrics.test['rows']} rows)")
+    if metrics.baseline is not None and metrics.test is not None:
+        key = "accuracy" if "accuracy" in metrics.test else "f1_micro"
+        console.print(f"baseline (untrained head) {key} {metrics.baseline[key]:.4f} -> fine-tuned {metrics.test[key]:.4f}")
+    console.print(f"model: {result.model_dir}   metrics: {result.run_dir / 'metrics.json'}   report: {result.run_dir / 'report.html'}")
 
 

@@ -16,7 +16,7 @@ from fineclass.errors import DataError
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
 from fineclass.rundir import DATA, run_dir_of, run_reading
-from fineclass.training.metrics import multiclass_metrics, multilabel_metrics
+from fineclass.evaluation.metrics import multiclass_metrics, multilabel_metrics
 
 logger = logging.getLogger(__name__)
 

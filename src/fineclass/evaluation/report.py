@@ -12,7 +12,7 @@ from fineclass import html as h
 from fineclass import plots
 from fineclass.evaluation.evaluate import EvalResult
 from fineclass.labels import LabelSpace
-from fineclass.training.metrics import multilabel_metrics
+from fineclass.evaluation.metrics import multilabel_metrics
 
 HEADLINE = ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "f1_samples", "exact_match")
 

@@ -7,27 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from fineclass.errors import ConfigError
 from fineclass.labels import LabelSpace
 from fineclass.rundir import THRESHOLDS, write_json_atomic
 
 GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 MIN_POSITIVES = 10
 """A label needs at least this many validation positives to get its own threshold; fewer gives the global one."""
-
-
-def parse_strategy(text: str) -> tuple[str, float | None]:
-    """'per-label', 'global' or 'fixed:0.5'."""
-    if text in ("per-label", "global"):
-        return text, None
-    if text.startswith("fixed:"):
-        try:
-            value = float(text.split(":", 1)[1])
-        except ValueError:
-            value = -1.0
-        if 0 < value < 1:
-            return "fixed", value
-    raise ConfigError(f"--thresholds {text!r} must be per-label, global, or fixed:T with 0 < T < 1 (like fixed:0.5)")
 
 
 def f1_per_threshold(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray = GRID) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

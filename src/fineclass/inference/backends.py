@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fineclass.errors import ModelError
+from fineclass.devices import PRECISIONS, resolve_precision
+from fineclass.errors import ConfigError, ModelError
 
 ONNX_FILE = "model.onnx"
 
@@ -30,10 +31,14 @@ class TorchBackend:
     """
 
     def __init__(self, model, precision: str = "fp32", compile: bool = False, device: str | None = None):
-        """`compile`: torch.compile the model with dynamic shapes; the first calls take tens of seconds.
+        """`precision`: fp32, bf16, or auto (bf16 where the CPU or GPU has native bf16, as `resolve_precision` says).
+        `compile`: torch.compile the model with dynamic shapes; the first calls take tens of seconds.
         `device`: move the model there ("cpu", "cuda", "cuda:1"); None leaves it where it is."""
+        if precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         self.model = model.eval() if device is None else model.eval().to(device)
         self.config = model.config
+        precision = resolve_precision(precision, str(self.model.device)) if precision == "auto" else precision
         self.precision = precision
         self.pad_multiple = None
         self.call_cost_tokens = FP32_CALL_COST_TOKENS

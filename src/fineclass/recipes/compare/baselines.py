@@ -17,10 +17,11 @@ from sklearn.pipeline import Pipeline
 
 from fineclass.config import TrainConfig
 from fineclass.evaluation.evaluate import encode_for_model
-from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds
+from fineclass.config import parse_strategy
+from fineclass.evaluation.thresholds import tune_thresholds
 from fineclass.labels import LabelSpace
 from fineclass.training.arguments import default_metric
-from fineclass.training.metrics import multiclass_metrics, multilabel_metrics
+from fineclass.evaluation.metrics import multiclass_metrics, multilabel_metrics
 
 logger = logging.getLogger(__name__)
 

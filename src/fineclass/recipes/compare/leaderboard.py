@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fineclass import html as h
 from fineclass import plots
-from fineclass.compare.candidates import CandidateResult
+from fineclass.recipes.compare.candidates import CandidateResult
 from fineclass.labels import LabelSpace
 from fineclass.rundir import write_json_atomic
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from fineclass.compare.candidates import (
+from fineclass.recipes.compare.candidates import (
     CANDIDATES,
     LABELS_FILE,
     CandidateResult,
     CompareContext,
     run_candidate,
 )
-from fineclass.compare.leaderboard import (
+from fineclass.recipes.compare.leaderboard import (
     COMPARE_HTML,
     COMPARE_JSON,
     PARETO_PLOT,
@@ -24,12 +24,12 @@ from fineclass.compare.leaderboard import (
     rank_candidates,
     write_leaderboard,
 )
-from fineclass.compare.spec import check_candidates, parse_candidates
+from fineclass.recipes.compare.spec import check_candidates, parse_candidates
 from fineclass.config import TrainConfig
 from fineclass.errors import ConfigError, DataError
 from fineclass.labels import LabelSpace
 from fineclass.rundir import DATA, remove_entries
-from fineclass.training.train import load_task
+from fineclass.recipes.train import load_task
 
 logger = logging.getLogger(__name__)
 
@@ -46,19 +46,19 @@ class CompareResult:
     """compare.json, compare.html and the Pareto plot."""
 
 
-def run_compare(config: TrainConfig, models: list[str], show_progress: bool = True, announce=None) -> CompareResult:
+def run_compare(config: TrainConfig, models: list[str], progress=None, announce=None, raw=None) -> CompareResult:
     """Train or evaluate every candidate on one split of `config.data`, and write the leaderboard into config.output_dir."""
     specs = parse_candidates(models)  # syntax errors before any data is read
     out = Path(config.output_dir)
     check_output_dir(out, config.overwrite)
-    task, frames = load_task(config, announce)  # the same split train makes, with the same seed and fractions
+    task, frames = load_task(config, announce, raw)  # the same split train makes, with the same seed and fractions
     if "test" not in frames:
         raise DataError("compare scores every candidate on a test split, and DATA has none; "
                         "give a test file, or a --split with a test share like 0.7,0.2,0.1")
     labels = task.label_space
     specs = check_candidates(specs, labels)  # missing directories, K, label sets: before any training
     clear_output_dir(out)
-    ctx = CompareContext(config, out, write_split(out / DATA, frames, labels), labels, frames, show_progress)
+    ctx = CompareContext(config, out, write_split(out / DATA, frames, labels), labels, frames, progress)
     results = []
     key = headline_metric(labels)
     for i, spec in enumerate(specs, 1):

@@ -5,34 +5,34 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from transformers import DataCollatorWithPadding, EarlyStoppingCallback, set_seed
+from transformers import DataCollatorWithPadding, EarlyStoppingCallback, TrainerCallback, set_seed
 from transformers.trainer_callback import PrinterCallback
 
-from fineclass.config import TrainConfig, read_options, save_config
-from fineclass.data.load import load_raw_data
+from fineclass.config import TrainConfig, parse_strategy, read_options, save_config
+from fineclass.data.load import RawData, load_raw_data
 from fineclass.data.prepare import TaskData, prepare_task
 from fineclass.data.split import label_shares, sample_rows, sample_stratified, split_task
 from fineclass.data.tokenize import encode_frame
 from fineclass.evaluation.evaluate import evaluate_frame
 from fineclass.evaluation.report import write_report
-from fineclass.evaluation.thresholds import parse_strategy, tune_thresholds, write_thresholds
+from fineclass.evaluation.thresholds import tune_thresholds, write_thresholds
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
 from fineclass.modelcard import write_model_card
 from fineclass.modeling import build_model, load_tokenizer, model_max_length, resolve_model_path
-from fineclass.rundir import CHECKPOINTS, CONFIG, DATA, METRICS, MODEL, SPLITS, prepare_output_dir, replace_dir_atomic, write_json_atomic
+from fineclass.recipes.results import RunResult
+from fineclass.rundir import CHECKPOINTS, CONFIG, DATA, MODEL, SPLITS, RunMetrics, prepare_output_dir, replace_dir_atomic, write_json_atomic
 from fineclass.training.arguments import build_training_arguments, check_metric, default_metric
-from fineclass.training.callbacks import RichProgressCallback
 from fineclass.training.distributed import end_process_group, is_main_process, sum_over_processes
-from fineclass.training.hardware import measure_matmul_peak, resolve_precision
+from fineclass.devices import resolve_precision
+from fineclass.training.hardware import measure_matmul_peak
 from fineclass.training.interrupt import StopOnSignal, TrainingInterrupted, stop_on_signals
-from fineclass.training.metrics import multilabel_metrics, trainer_metrics_fn
+from fineclass.evaluation.metrics import multilabel_metrics, trainer_metrics_fn
 from fineclass.training.resume import check_same_split, find_checkpoint
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
@@ -41,19 +41,13 @@ from fineclass.training.weights import balanced_class_weights, balanced_pos_weig
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class TrainResult:
-    output_dir: Path
-    model_dir: Path
-    metrics: dict
-
-
-def load_task(config: TrainConfig, announce=None) -> tuple[TaskData, dict[str, pd.DataFrame]]:
+def load_task(config: TrainConfig, announce=None, raw: RawData | None = None) -> tuple[TaskData, dict[str, pd.DataFrame]]:
     """Read, clean and split the data; every problem surfaces here, before any model loads.
 
     `announce` receives the one line that says what was detected (the CLI prints it); it is logged otherwise.
+    `raw` is data already in memory (a DataFrame, a Dataset); config.data then only describes it.
     """
-    raw = load_raw_data(config.data, read_options(config))
+    raw = raw or load_raw_data(config.data, read_options(config))
     task = prepare_task(raw, config.text_column, config.label_column, config.label_names, config.multi_label,
                         label_columns=config.label_columns, text_pair_column=config.text_pair_column)
     (announce or logger.info)(task.describe(config.data))
@@ -70,14 +64,19 @@ def load_task(config: TrainConfig, announce=None) -> tuple[TaskData, dict[str, p
     return task, frames
 
 
-def run_training(config: TrainConfig, show_progress: bool = True, resume: str | None = None, announce=None) -> TrainResult:
-    """Train and write the run directory. `resume` is "latest" or a checkpoint path inside it; `announce` gets
-    the line that says how the data was read."""
+def run_training(config: TrainConfig, progress: TrainerCallback | None = None, resume: str | None = None,
+                 announce=None, raw: RawData | None = None) -> RunResult:
+    """Train and write the run directory.
+
+    `progress` is the caller's progress display (a TrainerCallback: rich in the CLI, tqdm in a notebook), or None.
+    `resume` is "latest" or a checkpoint path inside the run; `announce` gets the line that says how the data
+    was read; `raw` is data already in memory.
+    """
     out = Path(config.output_dir)
     checkpoint = find_checkpoint(out, resume) if resume else None
     if not resume and out.is_dir() and any(out.iterdir()) and not config.overwrite:
         prepare_output_dir(out, overwrite=False)  # raises the "not empty" error before any slow work
-    task, frames = load_task(config, announce)
+    task, frames = load_task(config, announce, raw)
     if resume:
         check_same_split(out, frames)
     label_space = task.label_space
@@ -92,7 +91,7 @@ def run_training(config: TrainConfig, show_progress: bool = True, resume: str | 
         write_run_inputs(out, config, task, frames)
 
     precision = resolve_precision(config.precision)
-    trainer = build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, show_progress)
+    trainer = build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress)
     stopper = StopOnSignal()
     trainer.add_callback(stopper)
     start = time.perf_counter()
@@ -102,7 +101,7 @@ def run_training(config: TrainConfig, show_progress: bool = True, resume: str | 
     trainer.token_counter = sum_over_processes(trainer.token_counter)
     end_process_group()
     if not trainer.is_world_process_zero():
-        return TrainResult(output_dir=out, model_dir=out / MODEL, metrics={})  # rank 0 writes every output
+        return RunResult(run_dir=out, model_dir=out / MODEL, metrics=None, label_space=label_space, config=config)  # rank 0 writes
     if stopper.received is not None:
         raise TrainingInterrupted(
             f"stopped by signal {stopper.received} after step {trainer.state.global_step}; a checkpoint is in "
@@ -119,14 +118,15 @@ def run_training(config: TrainConfig, show_progress: bool = True, resume: str | 
     metrics, test_result = collect_metrics(config, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
     if test_result is not None and config.baseline:
         metrics["baseline"] = baseline_metrics(model_path, tokenizer, label_space, frames["test"], config, max_length)
-    write_json_atomic(out / METRICS, metrics)
+    record = RunMetrics.from_dict(metrics)
+    record.write(out)
     if test_result is not None:
         write_report(out, label_space, test_result, list(frames["test"]["text"]), metrics, predictor.thresholds,
                      f"fineclass report: {config.data} (test split)")
     write_model_card(model_dir, config.model, label_space, metrics, metrics["train"])
     if not config.keep_checkpoints:
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
-    return TrainResult(output_dir=out, model_dir=model_dir, metrics=metrics)
+    return RunResult(run_dir=out, model_dir=model_dir, metrics=record, label_space=label_space, config=config)
 
 
 def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dict[str, pd.DataFrame]) -> None:
@@ -150,10 +150,10 @@ def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dic
     write_json_atomic(out / SPLITS, record)
 
 
-def build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, show_progress):
+def build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress=None):
     datasets = {split: encode_frame(frames[split], tokenizer, label_space, max_length, split) for split in ("train", "validation")}
     collator_cls = MultiLabelCollator if label_space.multi_label else DataCollatorWithPadding
-    callbacks = [RichProgressCallback(enabled=show_progress)]
+    callbacks = [progress] if progress is not None else []
     if config.early_stopping:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping))
     trainer = FineclassTrainer(

@@ -5,17 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 
+from fineclass.inference.scores import sigmoid
 from fineclass.labels import LabelSpace
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-logits))
 
 
 def multiclass_metrics(y_true: np.ndarray, y_pred: np.ndarray, names: tuple[str, ...], per_class: bool = True) -> dict:

@@ -13,16 +13,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fineclass.compare import spec as kinds
-from fineclass.compare.baselines import FrozenEncoder, TfidfLogreg, score_decisions
-from fineclass.compare.measure import (
+from fineclass.recipes.compare import spec as kinds
+from fineclass.recipes.compare.baselines import FrozenEncoder, TfidfLogreg, score_decisions
+from fineclass.recipes.compare.measure import (
     measure_speed,
     onnx_parameters,
     sklearn_parameters,
     torch_parameters,
     weight_bytes,
 )
-from fineclass.compare.spec import CandidateSpec
+from fineclass.recipes.compare.spec import CandidateSpec
 from fineclass.config import TrainConfig
 from fineclass.evaluation.evaluate import encode_for_model
 from fineclass.labels import LabelSpace
@@ -70,9 +70,10 @@ class CompareContext:
     """The split written once as {train,validation,test}.jsonl and labels.txt; every fine-tuned candidate trains on it."""
     labels: LabelSpace
     frames: dict[str, pd.DataFrame]
-    show_progress: bool = True
+    progress: object = None
+    """The caller's TrainerCallback for progress, or None."""
     fine_tuned: dict = field(default_factory=dict)
-    """Model name -> TrainResult, so `X` and `X@onnx-int8` fine-tune X only once."""
+    """Model name -> RunResult, so `X` and `X@onnx-int8` fine-tune X only once."""
 
     def candidate_dir(self, slug: str) -> Path:
         return self.out / CANDIDATES / slug
@@ -109,7 +110,7 @@ def run_candidate(spec: CandidateSpec, ctx: CompareContext) -> CandidateResult:
 def fine_tune(spec: CandidateSpec, ctx: CompareContext) -> Built:
     """The model fine-tuned with the run's settings on the compare's split: candidates/<slug>/ is its run directory."""
     trained = train_once(spec.model, ctx.candidate_dir(spec.slug), ctx)
-    return predictor_candidate(trained.model_dir, ctx, trained.metrics["train"]["seconds"], {"run": str(trained.output_dir)})
+    return predictor_candidate(trained.model_dir, ctx, trained.metrics.train["seconds"], {"run": str(trained.run_dir)})
 
 
 def evaluate_existing(spec: CandidateSpec, ctx: CompareContext) -> Built:
@@ -145,7 +146,7 @@ def onnx_int8(spec: CandidateSpec, ctx: CompareContext) -> Built:
     details, train_seconds, reused = {}, None, None
     if spec.source == "base":  # fine-tune it first (once, if X is also a candidate)
         trained = train_once(spec.model, ctx.candidate_dir(spec.slug) / "fine-tuned", ctx)
-        model_dir, train_seconds = trained.model_dir, trained.metrics["train"]["seconds"]
+        model_dir, train_seconds = trained.model_dir, trained.metrics.train["seconds"]
     else:
         model_dir = resolve_model_dir(spec.model)
         details.update(trained_on_test(spec, model_dir, ctx))
@@ -165,13 +166,13 @@ def onnx_int8(spec: CandidateSpec, ctx: CompareContext) -> Built:
 
 def shrink(spec: CandidateSpec, ctx: CompareContext) -> Built:
     """The first K layers of the model as a student (student/), fine-tuned with the run's settings (run/)."""
-    from fineclass.compare.shrink import build_student
+    from fineclass.recipes.compare.shrink import build_student
 
     directory = ctx.candidate_dir(spec.slug)
     student = build_student(model_path(spec.model), spec.layers, directory / "student")
     trained = train_once(str(student), directory / "run", ctx)
-    details = {"layers": spec.layers, "student": str(student), "run": str(trained.output_dir)}
-    return predictor_candidate(trained.model_dir, ctx, trained.metrics["train"]["seconds"], details)
+    details = {"layers": spec.layers, "student": str(student), "run": str(trained.run_dir)}
+    return predictor_candidate(trained.model_dir, ctx, trained.metrics.train["seconds"], details)
 
 
 def tfidf_logreg(spec: CandidateSpec, ctx: CompareContext) -> Built:
@@ -196,7 +197,7 @@ def frozen(spec: CandidateSpec, ctx: CompareContext) -> Built:
 
 def train_once(model: str, output_dir: Path, ctx: CompareContext):
     """run_training on the compare's written split, with the run's settings; a model is fine-tuned at most once."""
-    from fineclass.training.train import run_training
+    from fineclass.recipes.train import run_training
 
     local = Path(model).expanduser()
     key = str(local.resolve()) if local.exists() else model
@@ -210,7 +211,7 @@ def train_once(model: str, output_dir: Path, ctx: CompareContext):
             max_train_samples=None, max_eval_samples=None,  # the written splits are already the samples
             overwrite=False,
         )
-        ctx.fine_tuned[key] = run_training(config, show_progress=ctx.show_progress)
+        ctx.fine_tuned[key] = run_training(config, progress=ctx.progress)
     return ctx.fine_tuned[key]
 
 
