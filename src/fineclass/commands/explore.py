@@ -48,29 +48,17 @@ def explore(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier explore.html.")] = False,
 ) -> None:
     """Class balance, text and token lengths, and figures, in the terminal and in explore.html."""
-    from fineclass.config import DEFAULT_MODEL
-    from fineclass.data.explore import explore_task, write_explore_html
-    from fineclass.data.load import load_raw_data
-    from fineclass.data.prepare import prepare_task
-    from fineclass.modeling import load_tokenizer, model_max_length, resolve_model_path
+    from fineclass.recipes.explore import explore_data
 
-    out = output_dir or Path(default_output_dir(data) + "-explore")
-    if (out / "explore.html").exists() and not overwrite:
-        raise FineclassError(f"{out / 'explore.html'} already exists; pass --overwrite to replace it, or choose another --output-dir")
-    raw = load_raw_data(data, read_options(delimiter, quotechar, encoding, header, columns))
-    task = prepare_task(raw, text_column, label_column, label_names, multi_label, for_training=False,
-                        label_columns=label_columns, text_pair_column=text_pair_column)
-    console.print(task.describe(data), soft_wrap=True, highlight=False, markup=False)
-    path = resolve_model_path(model or DEFAULT_MODEL)
-    tokenizer = load_tokenizer(path)
-    from transformers import AutoConfig
-
-    limit = model_max_length(tokenizer, AutoConfig.from_pretrained(path), max_length)
-    out.mkdir(parents=True, exist_ok=True)
-    result = explore_task(task, tokenizer, limit, out)
-    report = write_explore_html(result, data, out / "explore.html")
+    result = explore_data(
+        data, output_dir or Path(default_output_dir(data) + "-explore"), model, text_column=text_column,
+        label_column=label_column, label_columns=label_columns, text_pair_column=text_pair_column,
+        label_names=label_names, multi_label=multi_label, options=read_options(delimiter, quotechar, encoding, header, columns),
+        max_length=max_length, overwrite=overwrite,
+        announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False),
+    )
     print_exploration(result)
-    console.print(f"report: {report}")
+    console.print(f"report: {result.report_path}")
 
 
 def print_exploration(result) -> None:

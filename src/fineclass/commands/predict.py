@@ -124,29 +124,21 @@ def export(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing export.")] = False,
 ) -> None:
     """Export to ONNX (onnxruntime-optimised, optionally int8) for fast CPU inference."""
-    from fineclass.inference.export import export_onnx
-    from fineclass.rundir import DATA, resolve_model_dir, run_dir_of
+    from fineclass.recipes.export import export_model
 
-    target = export_onnx(model_dir, output_dir, quantize, overwrite)
-    console.print(f"exported {target / 'model.onnx'} ({(target / 'model.onnx').stat().st_size / 1e6:.1f} MB)")
-    run_dir = run_dir_of(resolve_model_dir(model_dir))
-    if check and run_dir is not None and (run_dir / DATA / "test.jsonl").is_file():
-        compare_with_torch(resolve_model_dir(model_dir), target)
+    result = export_model(model_dir, quantize, output_dir, overwrite, check)
+    console.print(f"exported {result.path / 'model.onnx'} ({result.size_mb:.1f} MB)")
+    if result.check:
+        print_export_check(result)
 
 
-def compare_with_torch(model_dir: Path, export_dir: Path) -> None:
-    from fineclass.evaluation.evaluate import evaluate_frame, load_eval_frame
-    from fineclass.inference.predictor import Predictor
-
-    frame = load_eval_frame(model_dir, None, "test")
-    table = Table(title=f"test split ({len(frame)} rows): torch vs ONNX")
+def print_export_check(result) -> None:
+    multi_label = "f1_samples" in result.check["torch"]
+    keys = ("f1_micro", "f1_macro", "exact_match") if multi_label else ("accuracy", "f1_macro")
+    table = Table(title=f"test split ({result.rows} rows): torch vs ONNX")
     table.add_column("model")
-    keys = ("f1_micro", "f1_macro", "exact_match") if Predictor.from_dir(export_dir).label_space.multi_label else ("accuracy", "f1_macro")
     for key in keys:
         table.add_column(key, justify="right")
-    for name, path in (("torch", model_dir), ("onnx", export_dir)):
-        metrics = evaluate_frame(Predictor.from_dir(path, batch_size=128), frame).metrics
+    for name, metrics in result.check.items():
         table.add_row(name, *(f"{metrics[k]:.4f}" for k in keys))
     console.print(table)
-
-

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import gc
-import ipaddress
-import logging
 from typing import Annotated
 
 import typer
 
 from fineclass.commands.common import DEVICE_HELP, app, check_device, check_precision, console, user_errors
-from fineclass.errors import FineclassError
-
-logger = logging.getLogger("fineclass")
 
 
 @app.command()
@@ -32,51 +26,14 @@ def serve(
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model before serving (about 25 s at start-up), then about 25% faster passes.")] = False,
 ) -> None:
     """Serve a model over HTTP: POST /predict, GET /info, /health, /metrics, and a web page at /."""
-    try:
-        import uvicorn
+    from fineclass.recipes.serve import build_server, check_serve_options, run_server
 
-        from fineclass.serving.app import ServeSettings, create_app
-        from fineclass.serving.batcher import BatchingSettings, model_thread
-    except ImportError as err:
-        raise FineclassError(f"serving needs its extras ({err.name} is missing): pip install 'fineclass[serve]'") from None
-    from fineclass.inference.backends import TorchBackend
-    from fineclass.inference.predictor import Predictor
-
-    problems = [message for bad, message in (
-        (not 0 < port < 65536, f"--port must be between 1 and 65535, got {port}"),
-        (max_wait_ms < 0, f"--max-wait-ms must be >= 0, got {max_wait_ms}"),
-        (max_batch_tokens < 1, f"--max-batch-tokens must be >= 1, got {max_batch_tokens}"),
-        (max_texts < 1, f"--max-texts must be >= 1, got {max_texts}"),
-        (max_chars < 1, f"--max-chars must be >= 1, got {max_chars}"),
-        (batch_size < 1, f"--batch-size must be >= 1, got {batch_size}"),
-    ) if bad]
-    if problems:
-        raise FineclassError("; ".join(problems))
-    device = check_device(device, model_dir)
-    # Load on the thread that will run the model: torch's OpenMP threads stay with it (see model_thread).
-    executor = model_thread()
-    predictor = executor.submit(Predictor.from_dir, model_dir, batch_size=batch_size, device=device,
-                                precision=check_precision(precision, device), compile=compile).result()
-    if compile and isinstance(predictor.backend, TorchBackend):  # an ONNX export has nothing to compile
-        console.print("compiling the model (torch.compile, about 25 s)...")
-    executor.submit(predictor.warm_up).result()  # the first request should not pay for compiling or kernel set-up
-    settings = ServeSettings(max_texts, max_chars, BatchingSettings(batching, max_wait_ms, max_batch_tokens))
-    # torch and transformers leave about 480,000 objects behind; a full garbage collection walks them all
-    # (180 ms here) and stalls every request in flight. Move them out of the collector's sight.
-    gc.collect()
-    gc.freeze()
-    if not is_loopback(host):
-        logger.warning("listening on %s: the API has no authentication; anyone who can reach this address can use it", host)
+    check_serve_options(port, max_wait_ms, max_batch_tokens, max_texts, max_chars, batch_size)
+    check_device(device, model_dir)
+    check_precision(precision, None)
+    app_ = build_server(model_dir, batching=batching, max_wait_ms=max_wait_ms, max_batch_tokens=max_batch_tokens,
+                        max_texts=max_texts, max_chars=max_chars, batch_size=batch_size, precision=precision,
+                        device=device, compile=compile, port=port,
+                        on_compile=lambda: console.print("compiling the model (torch.compile, about 25 s)..."))
     console.print(f"serving {model_dir} on http://{host}:{port}/ (batching {'on' if batching else 'off'}); Ctrl+C or SIGTERM stops it")
-    # uvicorn stops accepting on SIGTERM/SIGINT, lets requests in flight finish, then runs the app's shutdown.
-    uvicorn.run(create_app(predictor, settings, model_dir, executor), host=host, port=port, log_level="warning",
-                timeout_graceful_shutdown=10)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    run_server(app_, host, port)

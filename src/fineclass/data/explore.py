@@ -29,6 +29,16 @@ class Exploration:
     truncated_share: float
     labels_per_text: dict[str, float] = field(default_factory=dict)
     figures: dict[str, Path] = field(default_factory=dict)
+    report_path: Path | None = None
+
+    def _repr_html_(self) -> str:
+        """A notebook cell shows the rows, the class balance and the first figures."""
+        rows = page_html.table(["split", "rows", "skipped", "duplicates"],
+                               [[s, n, self.dropped.get(s, 0), self.duplicates.get(s, 0)] for s, n in self.rows.items()])
+        classes = page_html.table(["label", "texts"], sorted(self.class_counts.items(), key=lambda kv: -kv[1]))
+        images = "".join(page_html.image(path, name) for name, path in list(self.figures.items())[:2] if Path(path).is_file())
+        return (f"<p>imbalance ratio {self.imbalance_ratio}; {self.truncated_share:.2%} of texts exceed {self.max_length} "
+                f"tokens</p>{rows}{classes}{images}")
 
 
 def explore_task(task: TaskData, tokenizer, max_length: int, output_dir: Path) -> Exploration:

@@ -64,10 +64,11 @@ def encode_for_model(frame: pd.DataFrame, label_space: LabelSpace, split: str) -
 
 
 def load_eval_frame(model_dir: Path, data: str | None, split: str, text_column=None, label_column=None, label_names=None,
-                    options: ReadOptions | None = None, label_columns=None, text_pair_column=None, announce=None) -> pd.DataFrame:
+                    options: ReadOptions | None = None, label_columns=None, text_pair_column=None, announce=None,
+                    raw=None) -> pd.DataFrame:
     """The run's saved split when DATA is not given; otherwise DATA read exactly as `train` reads it, with the
     run's own text, pair and label columns when DATA has them."""
-    if data is None:
+    if data is None and raw is None:
         run_dir = run_dir_of(model_dir)
         if run_dir is None:
             raise DataError(f"{model_dir} is not inside a fineclass run directory; give DATA to evaluate on")
@@ -76,13 +77,13 @@ def load_eval_frame(model_dir: Path, data: str | None, split: str, text_column=N
             saved = sorted(p.stem for p in (run_dir / DATA).glob("*.jsonl"))
             raise DataError(f"the run in {run_dir} has no {split!r} split; it has {saved}")
         return pd.read_json(path, lines=True, dtype=False)
-    raw = load_raw_data(data, options)
+    raw = raw or load_raw_data(data, options)
     columns = {"text_column": text_column, "label_column": label_column, "label_columns": label_columns,
                "text_pair_column": text_pair_column}
     if not any(columns.values()):
         columns = recorded_columns(run_reading(model_dir), raw) or columns
     task = prepare_task(raw, label_names_file=label_names, for_training=False, **columns)
-    (announce or logger.info)(task.describe(data))
+    (announce or logger.info)(task.describe(data or raw.source))
     if split in task.frames:
         return task.frames[split]
     if "all" in task.frames:
