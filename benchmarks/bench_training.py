@@ -71,12 +71,12 @@ def run_recipe(args, out: Path, _arm: str) -> dict:
     import datasets
     from transformers import TrainingArguments
 
-    from fineclass.modeling import build_model, load_tokenizer, resolve_model_path
-    from fineclass.training.hardware import measure_matmul_peak
     from fineclass.evaluation.metrics import multiclass_metrics
+    from fineclass.modeling import build_model, load_tokenizer, resolve_model_path
+    from fineclass.recipes.train import load_task
+    from fineclass.training.hardware import measure_matmul_peak
     from fineclass.training.throughput import throughput_report
     from fineclass.training.trainer import FineclassTrainer
-    from fineclass.recipes.train import load_task
 
     wall = time.perf_counter()
     task, frames = load_task(make_config(args, out, "fp32"))

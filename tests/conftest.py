@@ -51,9 +51,8 @@ def make_multilabel_texts(n: int, seed: int = 0) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A 2-layer, 32-wide BERT with a word-level vocabulary: loads and trains in about a second."""
-    from transformers import BertConfig, BertModel, BertTokenizer
-
     import torch
+    from transformers import BertConfig, BertModel, BertTokenizer
 
     torch.manual_seed(0)
     words = sorted({w for ws in CLASS_WORDS.values() for w in ws} | set(FILLER) | {"hello", "how", "are", "you", "love"})

@@ -1,14 +1,43 @@
-"""fineclass: fine-tune BERT-family encoders into fast, dependable text classifiers."""
+"""fineclass: fine-tune BERT-family encoders into fast, dependable text classifiers.
+
+    import fineclass
+    run = fineclass.train(df, text_column="text", label_column="label", output_dir="runs/x", epochs=3)
+    run.metrics.test["accuracy"]
+    run.predictor().predict(["i feel great"])
+
+See `fineclass.api` for every function, and the README's "Python API".
+"""
 
 __version__ = "0.1.0"
 
-__all__ = ["Predictor", "__version__"]
+from fineclass.errors import ConfigError, DataError, FineclassError, ModelError  # noqa: E402 (light: no torch)
+
+_API = ("train", "evaluate", "tune_thresholds", "export", "compare", "explore", "predict", "serve")
+_TYPES = {
+    "Predictor": "fineclass.inference.predictor",
+    "Prediction": "fineclass.inference.predictor",
+    "TrainConfig": "fineclass.config",
+    "RunResult": "fineclass.recipes.results",
+    "EvaluationResult": "fineclass.recipes.results",
+    "RunMetrics": "fineclass.rundir",
+    "CompareResult": "fineclass.recipes.compare.run",
+    "ExportResult": "fineclass.recipes.export",
+    "Exploration": "fineclass.data.explore",
+}
+
+__all__ = ["__version__", "FineclassError", "ConfigError", "DataError", "ModelError", *_API, *_TYPES]
 
 
 def __getattr__(name):
     # Importing torch and transformers takes seconds: load them only when the API is used.
-    if name == "Predictor":
-        from fineclass.inference.predictor import Predictor
+    import importlib
 
-        return Predictor
-    raise AttributeError(name)
+    if name in _API:
+        return getattr(importlib.import_module("fineclass.api"), name)
+    if name in _TYPES:
+        return getattr(importlib.import_module(_TYPES[name]), name)
+    raise AttributeError(f"module 'fineclass' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

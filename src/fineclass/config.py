@@ -66,10 +66,14 @@ class TrainConfig(DataConfig):
     """A hub name or local model directory; the default is the bundled all-MiniLM-L6-v2."""
     epochs: float = 3.0
     """Passes over the training data."""
+    max_steps: int | None = None
+    """Stop after this many optimizer steps, whatever --epochs says: for quick runs and schedules in steps."""
     learning_rate: float = 1e-4
     """Peak AdamW learning rate, reached after warm-up and then decayed linearly."""
     batch_size: int = 32
     """Training texts per step."""
+    gradient_accumulation_steps: int = 1
+    """Add up the gradients of this many batches before each optimizer step: an effective batch of batch_size x N."""
     eval_batch_size: int = 128
     """Texts per forward pass during evaluation and prediction."""
     head_lr_scale: float = 20.0
@@ -109,6 +113,8 @@ class TrainConfig(DataConfig):
     """Keep the checkpoints (with optimizer state) after a successful run; they are removed by default."""
     overwrite: bool = False
     """Replace the outputs of an earlier run in output_dir."""
+    trainer_args: dict[str, Any] | None = None
+    """Any other TrainingArguments field, as KEY=VALUE (--trainer-arg lr_scheduler_type=cosine); recorded with the run."""
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -187,6 +193,8 @@ def _coerce(name: str, value: Any) -> Any:
     kind = FIELD_TYPES[name].replace(" | None", "")
     if value is None or kind.startswith("tuple"):
         return value
+    if kind.startswith("dict"):
+        return parse_trainer_args(value) or None
     option = "--" + name.replace("_", "-")
     if kind == "bool":
         if isinstance(value, bool):
@@ -206,6 +214,51 @@ def _coerce(name: str, value: Any) -> Any:
     return converted
 
 
+def parse_trainer_args(value) -> dict[str, Any]:
+    """{"key": value}, or "KEY=VALUE" strings (one, or a list, as --trainer-arg gives them); values read as YAML."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    items = [value] if isinstance(value, str) else list(value)
+    parsed = {}
+    for item in items:
+        key, sep, text = str(item).partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--trainer-arg {item!r} must be KEY=VALUE, like lr_scheduler_type=cosine")
+        try:
+            parsed[key.strip()] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            parsed[key.strip()] = text
+    return parsed
+
+
+def check_trainer_args(trainer_args: dict[str, Any] | None) -> list[str]:
+    """Keys that are not TrainingArguments fields, or that fineclass must set itself."""
+    if not trainer_args:
+        return []
+    from dataclasses import fields as dataclass_fields
+
+    from transformers import TrainingArguments
+
+    known = {f.name for f in dataclass_fields(TrainingArguments)}
+    problems = []
+    for key in trainer_args:
+        if key in OWN_TRAINING_ARGUMENTS:
+            problems.append(f"--trainer-arg {key} is set by fineclass; use {OWN_TRAINING_ARGUMENTS[key]} instead")
+        elif key not in known:
+            close = [name for name in known if name.startswith(key[:4])][:3]
+            problems.append(f"--trainer-arg {key}: TrainingArguments has no field {key!r}" +
+                            (f" (did you mean {', '.join(sorted(close))}?)" if close else ""))
+    return problems
+
+
+OWN_TRAINING_ARGUMENTS = {
+    "output_dir": "--output-dir", "num_train_epochs": "--epochs", "learning_rate": "--learning-rate",
+    "per_device_train_batch_size": "--batch-size", "per_device_eval_batch_size": "--eval-batch-size",
+    "max_steps": "--max-steps", "gradient_accumulation_steps": "--gradient-accumulation-steps", "seed": "--seed",
+    "bf16": "--precision", "metric_for_best_model": "--metric", "save_steps": "--save-steps",
+}
+
+
 def validate_config(config: TrainConfig) -> None:
     """Gather every problem with the settings and report them together."""
     problems = []
@@ -217,6 +270,9 @@ def validate_config(config: TrainConfig) -> None:
         (config.epochs > 0, f"--epochs must be > 0, got {config.epochs}"),
         (config.learning_rate > 0, f"--learning-rate must be > 0, got {config.learning_rate}"),
         (config.batch_size >= 1, f"--batch-size must be >= 1, got {config.batch_size}"),
+        (config.max_steps is None or config.max_steps >= 1, f"--max-steps must be >= 1, got {config.max_steps}"),
+        (config.gradient_accumulation_steps >= 1,
+         f"--gradient-accumulation-steps must be >= 1, got {config.gradient_accumulation_steps}"),
         (config.eval_batch_size >= 1, f"--eval-batch-size must be >= 1, got {config.eval_batch_size}"),
         (config.head_lr_scale > 0, f"--head-lr-scale must be > 0, got {config.head_lr_scale}"),
         (0 <= config.warmup_ratio < 1, f"--warmup-ratio must be in [0, 1), got {config.warmup_ratio}"),
@@ -250,6 +306,7 @@ def validate_config(config: TrainConfig) -> None:
         read_options(config)
     except ConfigError as err:
         problems.append(str(err))
+    problems += check_trainer_args(config.trainer_args)
     if problems:
         raise ConfigError("; ".join(problems))
 

@@ -66,6 +66,11 @@ class RunMetrics:
         write_json_atomic(Path(run_dir) / METRICS, self.to_dict())
 
 
+def default_output_dir(data: str) -> str:
+    stem = Path(data.rstrip("/").split("?")[0]).stem.replace(":", "-") or "run"
+    return str(Path("runs") / stem)
+
+
 def remove_entries(path: Path, names) -> None:
     """Delete the named files and directories directly in `path`, and nothing else."""
     for name in names:

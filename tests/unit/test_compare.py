@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from fineclass.config import TrainConfig
+from fineclass.errors import ConfigError
+from fineclass.labels import LabelSpace
 from fineclass.recipes.compare.leaderboard import pareto_front
 from fineclass.recipes.compare.spec import (
     EVALUATE,
@@ -18,9 +21,6 @@ from fineclass.recipes.compare.spec import (
     parse_candidate,
     parse_candidates,
 )
-from fineclass.config import TrainConfig
-from fineclass.errors import ConfigError
-from fineclass.labels import LabelSpace
 
 LABELS = LabelSpace(("joy", "sadness", "anger"), multi_label=False)
 
@@ -120,8 +120,8 @@ def split_frames(n: int = 240):
 
 
 def test_tfidf_logreg_beats_chance_on_separable_data():
-    from fineclass.recipes.compare.baselines import TfidfLogreg, score_decisions
     from fineclass.evaluation.evaluate import encode_for_model
+    from fineclass.recipes.compare.baselines import TfidfLogreg, score_decisions
 
     frames = split_frames()
     model = TfidfLogreg(frames, LABELS, TrainConfig())

@@ -55,10 +55,10 @@ def test_bf16_falls_back_to_fp32_without_native_support(monkeypatch):
 
 
 def test_device_auto_follows_cuda_and_precision_follows_the_device(monkeypatch):
-    from fineclass.errors import ConfigError
     import torch
 
     from fineclass import devices as hardware
+    from fineclass.errors import ConfigError
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert hardware.resolve_device("auto") == "cpu"

@@ -1,8 +1,12 @@
 import numpy as np
 import pytest
 
+from fineclass.evaluation.metrics import (
+    compute_metrics,
+    multiclass_metrics,
+    multilabel_metrics,
+)
 from fineclass.labels import LabelSpace
-from fineclass.evaluation.metrics import compute_metrics, multiclass_metrics, multilabel_metrics
 
 
 def test_multiclass_metrics_on_known_arrays():

@@ -1,5 +1,5 @@
-import pytest
 import numpy as np
+import pytest
 
 from fineclass.inference.predictor import Predictor, split_by_length
 from fineclass.labels import LabelSpace

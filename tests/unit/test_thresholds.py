@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from fineclass.errors import ConfigError
 from fineclass.config import parse_strategy
+from fineclass.errors import ConfigError
 from fineclass.evaluation.thresholds import tune_thresholds
 
 

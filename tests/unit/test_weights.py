@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from fineclass.training.weights import balanced_class_weights, balanced_pos_weight, weighted_loss
+from fineclass.training.weights import (
+    balanced_class_weights,
+    balanced_pos_weight,
+    weighted_loss,
+)
 
 
 def test_balanced_class_weights():

@@ -59,11 +59,6 @@ def setup_logging() -> None:
     datasets.disable_progress_bars()
 
 
-def default_output_dir(data: str) -> str:
-    stem = Path(data.rstrip("/").split("?")[0]).stem.replace(":", "-") or "run"
-    return str(Path("runs") / stem)
-
-
 def print_metrics_table(metrics: dict, title: str) -> None:
     table = Table(title=title)
     table.add_column("metric")
@@ -93,9 +88,9 @@ def check_precision(precision: str, device: str | None = None) -> str:
 
 def check_device(device: str, model_dir: str | Path) -> str:
     """The device to load `model_dir` on; an ONNX export runs on the CPU whatever was asked."""
+    from fineclass.devices import resolve_device
     from fineclass.inference.backends import is_onnx_dir
     from fineclass.rundir import resolve_model_dir
-    from fineclass.devices import resolve_device
 
     return "cpu" if is_onnx_dir(resolve_model_dir(model_dir)) else resolve_device(device)
 

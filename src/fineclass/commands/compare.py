@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from fineclass.commands import train as train_command
-from fineclass.commands.common import app, console, default_output_dir, user_errors
+from fineclass.commands.common import app, console, user_errors
+from fineclass.rundir import default_output_dir
 
 OWN_OPTIONS = ("data", "output_dir", "overwrite")  # compare's own, with its own help
 NOT_FOR_COMPARE = ("model",)  # --models replaces it
@@ -29,9 +30,9 @@ def compare(
     **options,
 ) -> None:
     """Train or evaluate several candidates on the same split and test set, and rank them: metrics, speed and size."""
+    from fineclass.config import build_config, load_config_file
     from fineclass.recipes.compare.run import run_compare
     from fineclass.training.callbacks import RichProgressCallback
-    from fineclass.config import build_config, load_config_file
     from fineclass.training.interrupt import TrainingInterrupted
 
     config_file = options.pop("config", None)

@@ -20,11 +20,11 @@ from fineclass.commands.common import (
     TextPairOption,
     app,
     console,
-    default_output_dir,
     read_options,
     user_errors,
 )
 from fineclass.errors import FineclassError
+from fineclass.rundir import default_output_dir
 
 
 @app.command()

@@ -87,7 +87,13 @@ def predict(
 
 
 def predict_input_file(predictor, source: Path, target: Path, plan, top_k, threshold, wide=False) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from fineclass.inference.files import predict_file
 

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from fineclass.commands.common import DEVICE_HELP, app, check_device, check_precision, console, user_errors
+from fineclass.commands.common import (
+    DEVICE_HELP,
+    app,
+    check_device,
+    check_precision,
+    console,
+    user_errors,
+)
 
 
 @app.command()

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from fineclass.data.read import FORMATS, FileLayout, ReadOptions, detect_layout, first_line, format_of, read_frames
+from fineclass.data.read import (
+    FORMATS,
+    FileLayout,
+    ReadOptions,
+    detect_layout,
+    first_line,
+    format_of,
+    read_frames,
+)
 from fineclass.errors import DataError
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fineclass.data.columns import TEXT_JOIN, Columns, choose_columns, pick_label_name_column
+from fineclass.data.columns import (
+    TEXT_JOIN,
+    Columns,
+    choose_columns,
+    pick_label_name_column,
+)
 from fineclass.data.load import RawData, read_label_names
 from fineclass.data.read import FileLayout
 from fineclass.errors import DataError

@@ -13,10 +13,10 @@ from fineclass.data.load import load_raw_data
 from fineclass.data.prepare import prepare_task
 from fineclass.data.read import ReadOptions
 from fineclass.errors import DataError
+from fineclass.evaluation.metrics import multiclass_metrics, multilabel_metrics
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
 from fineclass.rundir import DATA, run_dir_of, run_reading
-from fineclass.evaluation.metrics import multiclass_metrics, multilabel_metrics
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from sklearn.metrics import confusion_matrix
 from fineclass import html as h
 from fineclass import plots
 from fineclass.evaluation.evaluate import EvalResult
-from fineclass.labels import LabelSpace
 from fineclass.evaluation.metrics import multilabel_metrics
+from fineclass.labels import LabelSpace
 
 HEADLINE = ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "f1_samples", "exact_match")
 

@@ -12,7 +12,12 @@ import torch
 
 from fineclass.errors import ConfigError
 from fineclass.modeling import load_classifier
-from fineclass.rundir import THRESHOLDS, replace_dir_atomic, resolve_model_dir, run_dir_of
+from fineclass.rundir import (
+    THRESHOLDS,
+    replace_dir_atomic,
+    resolve_model_dir,
+    run_dir_of,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from fineclass.data.columns import TEXT_COLUMNS, TEXT_JOIN, first_present, known_pair, resolve_names, string_columns_by_length
-from fineclass.data.read import FORMATS, FileLayout, ReadOptions, detect_layout, format_of, iter_chunks
+from fineclass.data.columns import (
+    TEXT_COLUMNS,
+    TEXT_JOIN,
+    first_present,
+    known_pair,
+    resolve_names,
+    string_columns_by_length,
+)
+from fineclass.data.read import (
+    FORMATS,
+    FileLayout,
+    ReadOptions,
+    detect_layout,
+    format_of,
+    iter_chunks,
+)
 from fineclass.errors import DataError
 from fineclass.inference.predictor import Prediction, Predictor
 

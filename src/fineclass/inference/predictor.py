@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from fineclass.inference.backends import OnnxBackend, TorchBackend, is_onnx_dir
+from fineclass.inference.scores import sigmoid, softmax
 from fineclass.labels import LabelSpace
 from fineclass.modeling import load_classifier, load_tokenizer, model_max_length
 from fineclass.rundir import THRESHOLDS, resolve_model_dir
-from fineclass.inference.scores import sigmoid, softmax
 
 
 @dataclass

@@ -16,7 +16,14 @@ from fineclass.evaluation.thresholds import tune_thresholds, write_thresholds
 from fineclass.inference.backends import is_onnx_dir
 from fineclass.inference.predictor import Predictor
 from fineclass.recipes.results import EvaluationResult
-from fineclass.rundir import REPORT_INCOMPLETE, RunMetrics, output_errors, resolve_model_dir, run_dir_of, write_json_atomic
+from fineclass.rundir import (
+    REPORT_INCOMPLETE,
+    RunMetrics,
+    output_errors,
+    resolve_model_dir,
+    run_dir_of,
+    write_json_atomic,
+)
 
 
 def default_report_dir(model_dir: Path, data: str | None, split: str) -> Path:

@@ -10,29 +10,66 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from transformers import DataCollatorWithPadding, EarlyStoppingCallback, TrainerCallback, set_seed
+from transformers import (
+    DataCollatorWithPadding,
+    EarlyStoppingCallback,
+    TrainerCallback,
+    set_seed,
+)
 from transformers.trainer_callback import PrinterCallback
 
 from fineclass.config import TrainConfig, parse_strategy, read_options, save_config
 from fineclass.data.load import RawData, load_raw_data
 from fineclass.data.prepare import TaskData, prepare_task
-from fineclass.data.split import label_shares, sample_rows, sample_stratified, split_task
+from fineclass.data.split import (
+    label_shares,
+    sample_rows,
+    sample_stratified,
+    split_task,
+)
 from fineclass.data.tokenize import encode_frame
+from fineclass.devices import resolve_precision
 from fineclass.evaluation.evaluate import evaluate_frame
+from fineclass.evaluation.metrics import multilabel_metrics, trainer_metrics_fn
 from fineclass.evaluation.report import write_report
 from fineclass.evaluation.thresholds import tune_thresholds, write_thresholds
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
 from fineclass.modelcard import write_model_card
-from fineclass.modeling import build_model, load_tokenizer, model_max_length, resolve_model_path
+from fineclass.modeling import (
+    build_model,
+    load_tokenizer,
+    model_max_length,
+    resolve_model_path,
+)
 from fineclass.recipes.results import RunResult
-from fineclass.rundir import CHECKPOINTS, CONFIG, DATA, MODEL, SPLITS, RunMetrics, prepare_output_dir, replace_dir_atomic, write_json_atomic
-from fineclass.training.arguments import build_training_arguments, check_metric, default_metric
-from fineclass.training.distributed import end_process_group, is_main_process, sum_over_processes
-from fineclass.devices import resolve_precision
+from fineclass.rundir import (
+    CHECKPOINTS,
+    CONFIG,
+    DATA,
+    MODEL,
+    SPLITS,
+    RunMetrics,
+    prepare_output_dir,
+    replace_dir_atomic,
+    write_json_atomic,
+)
+from fineclass.training.arguments import (
+    build_training_arguments,
+    check_metric,
+    default_metric,
+)
+from fineclass.training.distributed import (
+    end_process_group,
+    is_main_process,
+    sum_over_processes,
+)
 from fineclass.training.hardware import measure_matmul_peak
-from fineclass.training.interrupt import StopOnSignal, TrainingInterrupted, stop_on_signals
-from fineclass.evaluation.metrics import multilabel_metrics, trainer_metrics_fn
+from fineclass.training.interrupt import (
+    StopOnSignal,
+    TrainingInterrupted,
+    stop_on_signals,
+)
 from fineclass.training.resume import check_same_split, find_checkpoint
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
@@ -203,6 +240,9 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
     peak = measure_matmul_peak(torch.bfloat16 if precision == "bf16" else torch.float32)
     train = {
         "epochs": config.epochs,
+        "max_steps": config.max_steps,
+        "gradient_accumulation_steps": config.gradient_accumulation_steps,
+        "trainer_args": config.trainer_args,
         "learning_rate": config.learning_rate,
         "batch_size": config.batch_size,
         "precision": precision,

@@ -31,10 +31,13 @@ def checkpoint_schedule(config: TrainConfig) -> dict:
 
 
 def build_training_arguments(config: TrainConfig, checkpoint_dir: str, label_space: LabelSpace, precision: str) -> TrainingArguments:
+    """Our settings, then --trainer-arg's fields on top (checked in validate_config: no field fineclass owns)."""
     metric = config.metric or default_metric(label_space)
-    return TrainingArguments(
+    settings = dict(
         output_dir=checkpoint_dir,
         num_train_epochs=config.epochs,
+        max_steps=config.max_steps or -1,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
         learning_rate=config.learning_rate,
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.eval_batch_size,
@@ -60,3 +63,8 @@ def build_training_arguments(config: TrainConfig, checkpoint_dir: str, label_spa
         ddp_find_unused_parameters=False,  # every parameter of a sequence classifier gets a gradient
         dataloader_pin_memory=torch.cuda.is_available(),
     )
+    settings.update(config.trainer_args or {})
+    try:
+        return TrainingArguments(**settings)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"--trainer-arg: TrainingArguments refused these settings: {str(err).splitlines()[0]}") from None

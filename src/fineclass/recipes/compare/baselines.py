@@ -15,13 +15,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 
-from fineclass.config import TrainConfig
+from fineclass.config import TrainConfig, parse_strategy
 from fineclass.evaluation.evaluate import encode_for_model
-from fineclass.config import parse_strategy
+from fineclass.evaluation.metrics import multiclass_metrics, multilabel_metrics
 from fineclass.evaluation.thresholds import tune_thresholds
 from fineclass.labels import LabelSpace
 from fineclass.training.arguments import default_metric
-from fineclass.evaluation.metrics import multiclass_metrics, multilabel_metrics
 
 logger = logging.getLogger(__name__)
 

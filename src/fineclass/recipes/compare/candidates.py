@@ -13,8 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fineclass.config import TrainConfig
+from fineclass.evaluation.evaluate import encode_for_model
+from fineclass.labels import LabelSpace
 from fineclass.recipes.compare import spec as kinds
-from fineclass.recipes.compare.baselines import FrozenEncoder, TfidfLogreg, score_decisions
+from fineclass.recipes.compare.baselines import (
+    FrozenEncoder,
+    TfidfLogreg,
+    score_decisions,
+)
 from fineclass.recipes.compare.measure import (
     measure_speed,
     onnx_parameters,
@@ -23,9 +30,6 @@ from fineclass.recipes.compare.measure import (
     weight_bytes,
 )
 from fineclass.recipes.compare.spec import CandidateSpec
-from fineclass.config import TrainConfig
-from fineclass.evaluation.evaluate import encode_for_model
-from fineclass.labels import LabelSpace
 from fineclass.rundir import DATA, METRICS, resolve_model_dir, run_dir_of
 
 logger = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fineclass import html as h
 from fineclass import plots
-from fineclass.recipes.compare.candidates import CandidateResult
 from fineclass.labels import LabelSpace
+from fineclass.recipes.compare.candidates import CandidateResult
 from fineclass.rundir import write_json_atomic
 
 COMPARE_JSON = "compare.json"

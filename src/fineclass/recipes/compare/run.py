@@ -9,6 +9,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from fineclass.config import TrainConfig
+from fineclass.errors import ConfigError, DataError
+from fineclass.labels import LabelSpace
 from fineclass.recipes.compare.candidates import (
     CANDIDATES,
     LABELS_FILE,
@@ -25,11 +28,8 @@ from fineclass.recipes.compare.leaderboard import (
     write_leaderboard,
 )
 from fineclass.recipes.compare.spec import check_candidates, parse_candidates
-from fineclass.config import TrainConfig
-from fineclass.errors import ConfigError, DataError
-from fineclass.labels import LabelSpace
-from fineclass.rundir import DATA, remove_entries
 from fineclass.recipes.train import load_task
+from fineclass.rundir import DATA, remove_entries
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,173 @@
+"""The Python API: the same jobs as the CLI, with Python arguments and typed results.
+
+    import fineclass
+    run = fineclass.train(df, text_column="text", label_column="label", output_dir="runs/x", epochs=3)
+    run.metrics.test["accuracy"]; run.run_dir; run.label_names
+    run.predictor().predict(["i feel great"])
+    ev = fineclass.evaluate(run, other_df)
+    fineclass.export(run, quantize="int8"); fineclass.compare(df, models=[...]); fineclass.explore(df)
+
+Options are the `TrainConfig` fields, checked exactly as the CLI checks its flags: a bad value raises a
+`FineclassError` with the message the CLI prints. Progress is the caller's choice: `progress="auto"` shows
+transformers' tqdm bar (a widget in a notebook), "rich" the CLI's bar, None nothing, or pass a TrainerCallback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from fineclass.config import FIELD_NAMES, TrainConfig, build_config, load_config_file
+from fineclass.data.read import ReadOptions
+from fineclass.errors import ConfigError
+
+READ_OPTIONS = ("delimiter", "quotechar", "encoding", "header", "columns")
+
+
+def check_options(options: dict, known, function: str) -> None:
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the options are {', '.join(sorted(known))}"
+            raise ConfigError(f"fineclass.{function}() got an unknown option {name!r}{hint}")
+
+
+def resolve_data(data, options: dict, name: str = "data"):
+    """(config value, RawData or None): a path stays a path; in-memory tables are read here."""
+    from fineclass.data.memory import is_in_memory, raw_from_memory
+
+    if data is None or not is_in_memory(data):
+        return (None if data is None else str(data)), None
+    raw = raw_from_memory(data, name)
+    return raw.source, raw
+
+
+def make_progress(progress):
+    """The TrainerCallback that shows progress, as the caller chose it."""
+    if progress in (None, False):
+        return None
+    if progress in ("auto", True):
+        from transformers.trainer_callback import ProgressCallback
+
+        return ProgressCallback()  # tqdm.auto: a widget in a notebook, a bar in a terminal
+    if progress == "rich":
+        from fineclass.training.callbacks import RichProgressCallback
+
+        return RichProgressCallback()
+    if isinstance(progress, str):
+        raise ConfigError(f"progress must be 'auto', 'rich', None or a TrainerCallback, got {progress!r}")
+    return progress
+
+
+def train_config(data, output_dir=None, config: str | Path | TrainConfig | None = None, **options) -> tuple[TrainConfig, object]:
+    """The validated TrainConfig for these arguments, and the in-memory data if any."""
+    check_options(options, FIELD_NAMES - {"data", "output_dir"}, "train")
+    if isinstance(config, TrainConfig):
+        file_values = {k: v for k, v in config.to_dict().items()}
+    else:
+        file_values = load_config_file(config) if config else {}
+    source, raw = resolve_data(data, options)
+    flags = {**options, "data": source, "output_dir": None if output_dir is None else str(output_dir)}
+    if flags["output_dir"] is None and not file_values.get("output_dir"):
+        from fineclass.rundir import default_output_dir
+
+        flags["output_dir"] = default_output_dir(source) if raw is None else "runs/data"
+    return build_config(file_values, flags), raw
+
+
+def train(data, output_dir: str | Path | None = None, *, config: str | Path | TrainConfig | None = None,
+          progress="auto", resume: str | None = None, **options):
+    """Fine-tune a model on labeled text; returns a `RunResult` (run_dir, model_dir, metrics, label_names).
+
+    `data`: a path, URL or hf:NAME, a DataFrame, a datasets Dataset or DatasetDict, or a dict of split name to either.
+    `options`: any TrainConfig field (epochs=3, model="...", text_column="text", max_steps=50, ...).
+    """
+    from fineclass.recipes.train import run_training
+    from fineclass.rundir import output_errors
+
+    run_config, raw = train_config(data, output_dir, config, **options)
+    with output_errors(Path(run_config.output_dir)):
+        return run_training(run_config, progress=make_progress(progress), resume=resume, raw=raw)
+
+
+def model_path(model) -> Path:
+    """A RunResult, or a run, model or ONNX directory."""
+    return Path(getattr(model, "model_dir", model))
+
+
+def read_options(options: dict) -> ReadOptions:
+    return ReadOptions(**{k: options.pop(k) for k in READ_OPTIONS if k in options})
+
+
+def evaluate(model, data=None, *, split: str = "test", report_dir: str | Path | None = None, overwrite: bool = False,
+             **options):
+    """Score a model on its run's `split`, or on `data` (any form `train` takes); returns an `EvaluationResult`."""
+    from fineclass.recipes.evaluate import evaluate_model
+
+    known = {"text_column", "label_column", "label_columns", "text_pair_column", "label_names", "threshold",
+             "batch_size", "device", "output", *READ_OPTIONS}
+    check_options(options, known, "evaluate")
+    source, raw = resolve_data(data, options)
+    reading = read_options(options)
+    return evaluate_model(model_path(model), source, split, options=reading, report_dir=report_dir,
+                          overwrite=overwrite, raw=raw, **options)
+
+
+def tune_thresholds(model, strategy: str = "per-label", min_positives: int = 10) -> dict[str, float]:
+    """Re-tune a multi-label run's thresholds on its validation split; returns {label: threshold}."""
+    from fineclass.recipes.evaluate import tune_run_thresholds
+
+    return tune_run_thresholds(model_path(model), strategy, min_positives)
+
+
+def export(model, quantize: str | None = None, output_dir: str | Path | None = None, *, overwrite: bool = False,
+           check: bool = True):
+    """Export to ONNX (quantize="int8" for dynamic int8); returns an `ExportResult` (path, size, check metrics)."""
+    from fineclass.recipes.export import export_model
+
+    return export_model(model_path(model), quantize, None if output_dir is None else Path(output_dir), overwrite, check)
+
+
+def compare(data, models: list[str], output_dir: str | Path | None = None, *, progress="auto", **options):
+    """Train or evaluate every candidate on one split of `data`; returns a `CompareResult` (ranked candidates)."""
+    from fineclass.recipes.compare.run import run_compare
+
+    if isinstance(models, str):
+        raise ConfigError("models must be a list of candidates, like ['tfidf-logreg', 'bundled:all-MiniLM-L6-v2']")
+    if output_dir is None and isinstance(data, (str, Path)):
+        from fineclass.rundir import default_output_dir
+
+        output_dir = default_output_dir(str(data)) + "-compare"
+    run_config, raw = train_config(data, output_dir or "runs/data-compare", **options)
+    return run_compare(run_config, list(models), progress=make_progress(progress), raw=raw)
+
+
+def explore(data, output_dir: str | Path | None = None, *, model: str | None = None, overwrite: bool = False, **options):
+    """Class balance, lengths and figures; returns an `Exploration` (shown inline in a notebook)."""
+    from fineclass.recipes.explore import explore_data
+
+    known = {"text_column", "label_column", "label_columns", "text_pair_column", "label_names", "multi_label",
+             "max_length", *READ_OPTIONS}
+    check_options(options, known, "explore")
+    source, raw = resolve_data(data, options)
+    if output_dir is None:
+        from fineclass.rundir import default_output_dir
+
+        output_dir = default_output_dir(source) + "-explore" if raw is None else "runs/data-explore"
+    reading = read_options(options)
+    return explore_data(source, Path(output_dir), model, options=reading, overwrite=overwrite, raw=raw, **options)
+
+
+def predict(model, texts: list[str], *, top_k: int = 1, threshold: float | None = None, text_pairs=None, **options):
+    """Labels for texts with a run or model directory (options as for `Predictor.from_dir`)."""
+    from fineclass.inference.predictor import Predictor
+
+    predictor = model.predictor(**options) if hasattr(model, "predictor") else Predictor.from_dir(model_path(model), **options)
+    return predictor.predict(list(texts), top_k=top_k, threshold=threshold, text_pairs=text_pairs)
+
+
+def serve(model, host: str = "127.0.0.1", port: int = 8000, **settings) -> None:
+    """Serve a model over HTTP until interrupted (settings as `fineclass serve`'s options: batching, precision, ...)."""
+    from fineclass.recipes.serve import build_server, run_server
+
+    run_server(build_server(model_path(model), port=port, **settings), host, port)

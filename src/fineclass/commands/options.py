@@ -1,0 +1,97 @@
+"""Typer options generated from the config dataclasses: their names, types, defaults and help come from
+`TrainConfig`'s fields and field docstrings, so the CLI, YAML keys and Python keywords cannot drift apart
+(as litgpt builds its CLI from its dataclasses)."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+import types
+import typing
+from dataclasses import MISSING, fields
+from functools import lru_cache
+from typing import Annotated, Optional
+
+import typer
+
+from fineclass.config import DEFAULT_MODEL, TrainConfig
+
+FLAGS = {
+    "output_dir": ("--output-dir", "-o"),
+    "learning_rate": ("--learning-rate", "--lr"),
+    "multi_label": ("--multi-label/--single-label",),
+    "header": ("--header/--no-header",),
+    "baseline": ("--baseline/--no-baseline",),
+    "keep_checkpoints": ("--keep-checkpoints",),
+    "overwrite": ("--overwrite",),
+    "trainer_args": ("--trainer-arg",),
+}
+"""Flags whose names are not just --field-name."""
+SHOWN_DEFAULTS = {"output_dir": "runs/<data name>", "model": "bundled all-MiniLM-L6-v2", "split": "0.7,0.2,0.1"}
+
+
+@lru_cache(maxsize=None)
+def field_docs(cls: type) -> dict[str, str]:
+    """Each field's docstring (the string literal after it), for the class and its dataclass bases."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not hasattr(klass, "__dataclass_fields__"):
+            continue
+        body = ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0].body
+        for node, after in zip(body, body[1:]):
+            if isinstance(node, ast.AnnAssign) and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
+                docs[node.target.id] = " ".join(str(after.value.value).split())
+    return docs
+
+
+def shown_default(name: str, default) -> str | None:
+    if name in SHOWN_DEFAULTS:
+        return SHOWN_DEFAULTS[name]
+    if default is None or isinstance(default, bool):
+        return None if default is None else ("on" if default else "off")
+    return f"{default:g}" if isinstance(default, float) else str(default)
+
+
+def option_help(name: str) -> tuple[str, str | bool]:
+    """The field's docstring, and its default as typer shows it (False: none to show)."""
+    field = next(f for f in fields(TrainConfig) if f.name == name)
+    default = shown_default(name, field.default if field.default is not MISSING else None)
+    return field_docs(TrainConfig).get(name, ""), (default if default is not None else False)
+
+
+def cli_type(name: str):
+    """The click-facing type of a field: tuples (split) and dicts (trainer_args) are given as strings."""
+    hint = typing.get_type_hints(TrainConfig)[name]
+    optional = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    base = next(a for a in typing.get_args(hint) if a is not type(None)) if optional else hint
+    origin = typing.get_origin(base)
+    if origin is dict:
+        return list[str]
+    if origin is tuple:
+        return str
+    return base
+
+
+def config_parameters(exclude: tuple[str, ...] = ()) -> list[inspect.Parameter]:
+    """One keyword parameter per TrainConfig field (default None: "not given"), for a typer command's signature."""
+    parameters = []
+    for field in fields(TrainConfig):
+        if field.name in exclude:
+            continue
+        help_text, default = option_help(field.name)
+        option = typer.Option(*FLAGS.get(field.name, ()), help=help_text, show_default=default)
+        annotation = Annotated[Optional[cli_type(field.name)], option]
+        parameters.append(inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+    return parameters
+
+
+def with_config_options(command, exclude: tuple[str, ...] = ()):
+    """Give `command` (which takes **options) the config's options after its own parameters."""
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind != p.VAR_KEYWORD]
+    names = {p.name for p in own}
+    command.__signature__ = inspect.Signature(own + [p for p in config_parameters(exclude) if p.name not in names])
+    return command
+
+
+__all__ = ["DEFAULT_MODEL", "config_parameters", "field_docs", "option_help", "with_config_options"]
