@@ -20,7 +20,6 @@ import asyncio
 import json
 import platform
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -28,8 +27,7 @@ import aiohttp
 import httpx
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.serving_fixtures import start_server  # noqa: E402
+from fineclass.serving.process import start_server
 
 
 def main() -> None:

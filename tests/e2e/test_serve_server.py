@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from fineclass.inference.predictor import Predictor
-from tests.serving_fixtures import TEXTS, save_classifier, start_server
+from fineclass.serving.process import start_server
+from tests.serving_fixtures import TEXTS, save_classifier
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

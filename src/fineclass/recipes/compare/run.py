@@ -45,6 +45,15 @@ class CompareResult:
     paths: dict[str, Path]
     """compare.json, compare.html and the Pareto plot."""
 
+    def _repr_html_(self) -> str:
+        """The leaderboard as a table and the Pareto plot, inline in a notebook."""
+        from fineclass import html as page_html
+        from fineclass.recipes.compare.leaderboard import leaderboard_rows
+
+        headers, rows = leaderboard_rows(self.candidates, self.labels)
+        plot = self.paths.get("plot")
+        return page_html.table(headers, rows) + (page_html.image(plot, "Pareto front") if plot and Path(plot).is_file() else "")
+
 
 def run_compare(config: TrainConfig, models: list[str], progress=None, announce=None, raw=None) -> CompareResult:
     """Train or evaluate every candidate on one split of `config.data`, and write the leaderboard into config.output_dir."""
