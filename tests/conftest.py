@@ -48,6 +48,21 @@ def make_multilabel_texts(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def frozen_imports():
+    """Every Trainer run ends in accelerate's gc.collect(), which walks every object torch, transformers and the
+    test libraries left behind (0.24 s a run here). Freezing them once, as `serve` does, makes each collection cheap."""
+    import gc
+
+    import transformers  # noqa: F401
+    from fineclass.recipes import train  # noqa: F401 (the whole training stack)
+
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A 2-layer, 32-wide BERT with a word-level vocabulary: loads and trains in about a second."""
@@ -92,3 +107,40 @@ def run_cli(*args: str):
     from fineclass.cli import app
 
     return CliRunner().invoke(app, [str(a) for a in args])
+
+
+TRAINED_RUN_FLAGS = ["--epochs", "12", "--learning-rate", "1e-3", "--batch-size", "8", "--warmup-ratio", "0", "--quiet"]
+"""Enough epochs for the tiny model to learn the keyword data (test accuracy above 0.8)."""
+
+
+@pytest.fixture(scope="session")
+def multiclass_run(tiny_model_dir, tmp_path_factory) -> tuple[Path, Path]:
+    """One trained multi-class run (with baseline and report) for the whole session: (run dir, its data).
+    Tests read it; a test that changes it works on a copy (`copy_run`)."""
+    tmp = tmp_path_factory.mktemp("multiclass-run")
+    data = tmp / "toy.csv"
+    make_texts(300).to_csv(data, index=False)
+    result = run_cli("train", data, "--model", tiny_model_dir, "-o", tmp / "run", *TRAINED_RUN_FLAGS)
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return tmp / "run", data
+
+
+@pytest.fixture(scope="session")
+def multilabel_run(tiny_model_dir, tmp_path_factory) -> tuple[Path, Path]:
+    """One trained multi-label run (train/dev/test files and labels.txt) for the session: (run dir, data dir)."""
+    tmp = tmp_path_factory.mktemp("multilabel-run")
+    directory = tmp / "toy_multilabel"
+    directory.mkdir()
+    for split, n, seed in (("train", 300, 1), ("dev", 90, 2), ("test", 90, 3)):
+        make_multilabel_texts(n, seed).to_csv(directory / f"{split}.tsv", sep="\t", index=False)
+    (directory / "labels.txt").write_text("\n".join(CLASS_WORDS) + "\n")
+    result = run_cli("train", directory, "--model", tiny_model_dir, "-o", tmp / "run", *TRAINED_RUN_FLAGS)
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return tmp / "run", directory
+
+
+def copy_run(run: Path, tmp_path: Path) -> Path:
+    """A private copy of a session run, for a test that writes into it."""
+    import shutil
+
+    return Path(shutil.copytree(run, tmp_path / run.name))

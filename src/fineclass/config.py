@@ -105,6 +105,8 @@ class TrainConfig(DataConfig):
     """Training arithmetic: auto (bf16 autocast where the CPU or GPU has native bf16, else fp32), fp32, or bf16."""
     baseline: bool = True
     """Also score the pretrained model with an untrained head on the test split, for comparison."""
+    report: bool = True
+    """Write report.html and its figures (plots/) after training; off saves about 0.6 s of plotting a run, for sweeps."""
     save_steps: int | None = None
     """Save a checkpoint, and score the validation split, every N optimizer steps; at the end of each epoch when None."""
     save_total_limit: int = 2

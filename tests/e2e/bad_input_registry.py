@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import make_texts
 
-TRAIN_TEST_FLAGS = ["--model", "tiny", "--quiet", "--no-baseline", "--epochs", "1"]
+TRAIN_TEST_FLAGS = ["--model", "tiny", "--quiet", "--no-baseline", "--no-report", "--epochs", "1"]
 """Added to every `train` case before its own options (which win): the tiny model, and a short run."""
 DOC_URL = "http://localhost:8000"
 """Stands for the test's local server in the table; the tests swap in its real address."""

@@ -7,7 +7,7 @@ from fineclass.data.prepare import prepare_task
 from tests.conftest import make_texts, run_cli
 
 BOM = b"\xef\xbb\xbf"
-QUICK = ["--epochs", "1", "--quiet", "--no-baseline"]
+QUICK = ["--epochs", "1", "--quiet", "--no-baseline", "--no-report"]
 
 
 def test_csv_with_a_byte_order_mark_trains_and_predicts(tiny_model_dir, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 import fineclass
 from tests.conftest import make_texts, run_cli
 
-FAST = {"max_steps": 8, "baseline": False}
+FAST = {"max_steps": 8, "baseline": False, "report": False}
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def frame():
 def test_the_snippet_runs_as_written_from_a_dataframe(frame, tiny_model_dir, tmp_path):
     other_df = make_texts(60, seed=9)
     run = fineclass.train(frame, text_column="text", label_column="label", output_dir=tmp_path / "x", epochs=3,
-                          model=str(tiny_model_dir), progress=None, **FAST)
+                          model=str(tiny_model_dir), progress=None, **{**FAST, "report": True})
     assert 0 <= run.metrics.test["accuracy"] <= 1 and run.run_dir == tmp_path / "x"
     assert run.label_names == ("joy", "sadness", "anger")  # named from the label_name column
     assert run.metrics.train["steps"] == 8 and run.metrics.train["max_steps"] == 8

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.layouts import LAYOUTS, NAMES, build
 
-QUICK = ["--epochs", "1", "--quiet", "--no-baseline"]
+QUICK = ["--epochs", "1", "--quiet", "--no-baseline", "--no-report"]
 
 
 def flat(text: str) -> str:

@@ -71,10 +71,8 @@ def test_health_info_metrics_page_and_schema(client):
     assert {"413", "422"} <= set(schema["paths"]["/predict"]["post"]["responses"])
 
 
-def test_run_directory_metrics_in_info(tiny_model_dir, emotion_like_csv, tmp_path):
-    run = tmp_path / "run"
-    assert run_cli("train", emotion_like_csv, "--model", tiny_model_dir, "-o", run, "--epochs", "1", "--quiet",
-                   "--no-baseline").exit_code == 0
+def test_run_directory_metrics_in_info(multiclass_run):
+    run = multiclass_run[0]
     with TestClient(create_app(Predictor.from_dir(run), model_dir=run)) as client:
         info = client.get("/info").json()
     assert info["name"] == "run" and 0 <= info["metrics"]["test"]["accuracy"] <= 1

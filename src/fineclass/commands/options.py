@@ -23,6 +23,7 @@ FLAGS = {
     "multi_label": ("--multi-label/--single-label",),
     "header": ("--header/--no-header",),
     "baseline": ("--baseline/--no-baseline",),
+    "report": ("--report/--no-report",),
     "keep_checkpoints": ("--keep-checkpoints",),
     "overwrite": ("--overwrite",),
     "trainer_args": ("--trainer-arg",),

@@ -157,7 +157,7 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
         metrics["baseline"] = baseline_metrics(model_path, tokenizer, label_space, frames["test"], config, max_length)
     record = RunMetrics.from_dict(metrics)
     record.write(out)
-    if test_result is not None:
+    if test_result is not None and config.report:
         write_report(out, label_space, test_result, list(frames["test"]["text"]), metrics, predictor.thresholds,
                      f"fineclass report: {config.data} (test split)")
     write_model_card(model_dir, config.model, label_space, metrics, metrics["train"])
