@@ -55,6 +55,7 @@ def frozen_imports():
     import gc
 
     import transformers  # noqa: F401
+
     from fineclass.recipes import train  # noqa: F401 (the whole training stack)
 
     gc.collect()

@@ -71,6 +71,61 @@ def default_output_dir(data: str) -> str:
     return str(Path("runs") / stem)
 
 
+@dataclass
+class Thresholds:
+    """model/thresholds.json: a multi-label model's decision threshold per label, and how they were chosen."""
+
+    thresholds: dict[str, float]
+    strategy: str = "per-label"
+    min_positives: int = 10
+    default: float = 0.5
+    """For a label the file does not name."""
+
+    def for_labels(self, names) -> list[float]:
+        return [float(self.thresholds.get(name, self.default)) for name in names]
+
+    @classmethod
+    def read(cls, model_dir: Path) -> Thresholds | None:
+        path = Path(model_dir) / THRESHOLDS
+        if not path.is_file():
+            return None
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        return cls(thresholds={k: float(v) for k, v in payload.get("thresholds", {}).items()},
+                   strategy=payload.get("strategy", "per-label"), min_positives=int(payload.get("min_positives", 10)),
+                   default=float(payload.get("default", 0.5)))
+
+    def write(self, model_dir: Path) -> None:
+        write_json_atomic(Path(model_dir) / THRESHOLDS, {
+            "strategy": self.strategy, "min_positives": self.min_positives, "default": self.default,
+            "thresholds": {name: round(float(t), 4) for name, t in self.thresholds.items()},
+        })
+
+
+@dataclass
+class SplitsRecord:
+    """splits.json: which source rows went to each split, and how the data was read, so `evaluate`, `predict` and
+    `--resume` see the data as `train` did."""
+
+    source: str
+    seed: int
+    split: list[float]
+    text_column: str
+    label_column: str
+    rows: dict[str, list[int]]
+    label_shares: dict = field(default_factory=dict)
+    reading: dict = field(default_factory=dict)
+    sampled_from: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, run_dir: Path) -> SplitsRecord:
+        payload = json.loads((Path(run_dir) / SPLITS).read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in payload.items() if key in known})
+
+    def write(self, run_dir: Path) -> None:
+        write_json_atomic(Path(run_dir) / SPLITS, asdict(self))
+
+
 def remove_entries(path: Path, names) -> None:
     """Delete the named files and directories directly in `path`, and nothing else."""
     for name in names:
@@ -130,8 +185,8 @@ def run_reading(path: str | Path) -> dict:
     if run_dir is None:
         return {}
     try:
-        return json.loads((run_dir / SPLITS).read_text(encoding="utf-8")).get("reading") or {}
-    except (OSError, ValueError):
+        return SplitsRecord.read(run_dir).reading or {}
+    except (OSError, ValueError, TypeError):
         return {}
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import yaml
 import pytest
+import yaml
 
 import fineclass
 from tests.conftest import make_texts, run_cli

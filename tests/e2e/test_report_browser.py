@@ -2,26 +2,18 @@
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
-
-from tests.conftest import run_cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
-def test_report_renders_without_console_errors(tiny_model_dir, emotion_like_csv, tmp_path):
-    out = tmp_path / "run"
-    result = run_cli("train", emotion_like_csv, "--model", tiny_model_dir, "-o", out, "--epochs", "2", "--quiet")
-    assert result.exit_code == 0, result.output
-    report = (out / "report.html").resolve()
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "report.png"
+def test_report_renders_without_console_errors(multiclass_run, tmp_path):
+    report = (multiclass_run[0] / "report.html").resolve()
+    screenshot = tmp_path / "report.png"
     profile = tmp_path / "profile"
     shot = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--window-size=1200,2400",
                            f"--screenshot={screenshot}", report.as_uri()], capture_output=True, text=True, timeout=120)

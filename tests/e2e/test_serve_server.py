@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import signal
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -17,7 +16,6 @@ from tests.serving_fixtures import TEXTS, save_classifier
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +54,7 @@ def test_concurrent_clients_get_the_predictors_answers(server, model_dir):
 
 @pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
                     reason="Debian's chromium and chromium-driver are not installed (make test installs them)")
-def test_page_classifies_typed_text_in_a_browser(server):
+def test_page_classifies_typed_text_in_a_browser(server, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -77,8 +75,7 @@ def test_page_classifies_typed_text_in_a_browser(server):
         assert sorted(row.get_attribute("data-label") for row in rows) == ["anger", "joy", "sadness"]
         assert len(driver.find_elements(By.CSS_SELECTOR, "#results .row.chosen")) == 1
         assert driver.find_element(By.ID, "error").text == ""
-        ARTIFACTS.mkdir(exist_ok=True)
-        assert driver.save_screenshot(str(ARTIFACTS / "serve-page.png"))
+        assert driver.save_screenshot(str(tmp_path / "serve-page.png"))
     finally:
         driver.quit()
 

@@ -9,7 +9,6 @@ import pytest
 from tests.conftest import copy_run, run_cli
 
 
-
 @pytest.fixture
 def trained_run(multiclass_run):
     return multiclass_run

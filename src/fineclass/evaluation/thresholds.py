@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from fineclass.labels import LabelSpace
-from fineclass.rundir import THRESHOLDS, write_json_atomic
+from fineclass.rundir import Thresholds
 
 GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 MIN_POSITIVES = 10
@@ -54,15 +53,10 @@ def plateau_middle(scores: np.ndarray) -> float:
 
 
 def write_thresholds(model_dir: Path, label_space: LabelSpace, thresholds: np.ndarray, strategy: str, min_positives: int) -> None:
-    payload = {
-        "strategy": strategy,
-        "min_positives": min_positives,
-        "default": 0.5,
-        "thresholds": {name: round(float(t), 4) for name, t in zip(label_space.names, thresholds)},
-    }
-    write_json_atomic(Path(model_dir) / THRESHOLDS, payload)
+    record = Thresholds(dict(zip(label_space.names, map(float, thresholds))), strategy, min_positives)
+    record.write(model_dir)
 
 
 def read_strategy(model_dir: Path) -> str | None:
-    path = Path(model_dir) / THRESHOLDS
-    return json.loads(path.read_text())["strategy"] if path.is_file() else None
+    record = Thresholds.read(model_dir)
+    return record.strategy if record else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from fineclass.inference.backends import OnnxBackend, TorchBackend, is_onnx_dir
 from fineclass.inference.scores import sigmoid, softmax
 from fineclass.labels import LabelSpace
 from fineclass.modeling import load_classifier, load_tokenizer, model_max_length
-from fineclass.rundir import THRESHOLDS, resolve_model_dir
+from fineclass.rundir import Thresholds, resolve_model_dir
 
 
 @dataclass
@@ -200,10 +199,5 @@ def split_by_length(lengths: np.ndarray, call_cost_tokens: int | None, pad_multi
 
 def read_thresholds(model_dir: Path, label_space: LabelSpace) -> np.ndarray | None:
     """Per-label thresholds from thresholds.json, in label order; None when the file is absent."""
-    path = Path(model_dir) / THRESHOLDS
-    if not path.is_file():
-        return None
-    payload = json.loads(path.read_text(encoding="utf-8"))
-    by_name = payload.get("thresholds", {})
-    default = float(payload.get("default", 0.5))
-    return np.array([float(by_name.get(name, default)) for name in label_space.names])
+    record = Thresholds.read(model_dir)
+    return None if record is None else np.array(record.for_labels(label_space.names))

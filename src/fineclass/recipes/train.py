@@ -48,11 +48,10 @@ from fineclass.rundir import (
     CONFIG,
     DATA,
     MODEL,
-    SPLITS,
     RunMetrics,
+    SplitsRecord,
     prepare_output_dir,
     replace_dir_atomic,
-    write_json_atomic,
 )
 from fineclass.training.arguments import (
     build_training_arguments,
@@ -173,18 +172,13 @@ def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dic
     for split, frame in frames.items():
         kept = [c for c in ("row", "text", "text_pair", "labels", "targets") if c in frame.columns]
         frame[kept].to_json(out / DATA / f"{split}.jsonl", orient="records", lines=True, force_ascii=False)
-    record = {
-        "source": config.data,
-        "seed": config.seed,
-        "split": list(config.split),
-        "text_column": task.text_column,
-        "label_column": task.label_column,
-        "reading": task.reading(),
-        "sampled_from": {split: frame.attrs["sampled_from"] for split, frame in frames.items() if "sampled_from" in frame.attrs},
-        "rows": {split: [int(r) for r in frame["row"]] for split, frame in frames.items()},
-        "label_shares": label_shares(frames, task.label_space.names),
-    }
-    write_json_atomic(out / SPLITS, record)
+    record = SplitsRecord(
+        source=config.data, seed=config.seed, split=list(config.split), text_column=task.text_column,
+        label_column=task.label_column, rows={split: [int(r) for r in frame["row"]] for split, frame in frames.items()},
+        label_shares=label_shares(frames, task.label_space.names), reading=task.reading(),
+        sampled_from={split: frame.attrs["sampled_from"] for split, frame in frames.items() if "sampled_from" in frame.attrs},
+    )
+    record.write(out)
 
 
 def build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress=None):

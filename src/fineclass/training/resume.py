@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from fineclass.errors import FineclassError
-from fineclass.rundir import CHECKPOINTS, SPLITS
+from fineclass.rundir import CHECKPOINTS, SPLITS, SplitsRecord
 
 
 def find_checkpoint(out: Path, resume: str) -> Path:
@@ -31,7 +30,7 @@ def check_same_split(out: Path, frames: dict[str, pd.DataFrame]) -> None:
     path = out / SPLITS
     if not path.is_file():
         raise FineclassError(f"{out} has no {SPLITS}; it is not a fineclass run that can be resumed")
-    recorded = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    recorded = SplitsRecord.read(out).rows
     if any(recorded.get(split) != [int(r) for r in frame["row"]] for split, frame in frames.items()):
         raise FineclassError(
             f"the data or split options differ from the run in {out}; resume with the same DATA and options"
