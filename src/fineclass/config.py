@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -97,11 +97,11 @@ class TrainConfig(DataConfig):
     """Multi-label thresholds tuned on validation: per-label, global, or fixed:T."""
     min_positives: int = 10
     """Labels with fewer validation positives than this get the global threshold instead of their own."""
-    class_weights: str = "none"
+    class_weights: Literal["none", "balanced"] = "none"
     """Multi-class loss weights: none, or balanced (n / (classes · count))."""
-    pos_weight: str = "none"
+    pos_weight: Literal["none", "balanced"] = "none"
     """Multi-label BCE pos_weight: none, or balanced (negatives / positives per label, clipped to 10)."""
-    precision: str = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     """Training arithmetic: auto (bf16 autocast where the CPU or GPU has native bf16, else fp32), fp32, or bf16."""
     baseline: bool = True
     """Also score the pretrained model with an untrained head on the test split, for comparison."""
@@ -117,6 +117,14 @@ class TrainConfig(DataConfig):
     """Replace the outputs of an earlier run in output_dir."""
     trainer_args: dict[str, Any] | None = None
     """Any other TrainingArguments field, as KEY=VALUE (--trainer-arg lr_scheduler_type=cosine); recorded with the run."""
+
+    def __post_init__(self) -> None:
+        """Coerce YAML-ish values (`2e-5` as a string) and check every value, so a TrainConfig built by hand is
+        checked as the CLI's is; DATA and output_dir are required only where a run starts (build_config)."""
+        for name in FIELD_NAMES:
+            value = getattr(self, name)
+            setattr(self, name, parse_split(value) if name == "split" else _coerce(name, value))
+        validate_config(self, require_paths=False)
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -179,10 +187,7 @@ def parse_split(text: str | list | tuple) -> tuple[float, float, float]:
 def build_config(file_values: dict[str, Any], flag_values: dict[str, Any]) -> TrainConfig:
     """Defaults, then the YAML file, then flags that were given (None means not given)."""
     merged = {**file_values, **{k: v for k, v in flag_values.items() if v is not None}}
-    if "split" in merged:
-        merged["split"] = parse_split(merged["split"])
-    merged = {name: _coerce(name, value) for name, value in merged.items()}
-    config = TrainConfig(**merged)
+    config = TrainConfig(**merged)  # coerces and checks every value
     validate_config(config)
     return config
 
@@ -193,6 +198,7 @@ FIELD_TYPES = {f.name: str(f.type) for f in fields(TrainConfig)}
 def _coerce(name: str, value: Any) -> Any:
     """A YAML value to its field's type: PyYAML reads `2e-5` as a string, and `epochs: three` must not crash."""
     kind = FIELD_TYPES[name].replace(" | None", "")
+    kind = "str" if kind.startswith("Literal") else kind
     if value is None or kind.startswith("tuple"):
         return value
     if kind.startswith("dict"):
@@ -261,12 +267,12 @@ OWN_TRAINING_ARGUMENTS = {
 }
 
 
-def validate_config(config: TrainConfig) -> None:
+def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
     """Gather every problem with the settings and report them together."""
     problems = []
-    if not config.data:
+    if require_paths and not config.data:
         problems.append("DATA is required")
-    if not config.output_dir:
+    if require_paths and not config.output_dir:
         problems.append("--output-dir is required")
     checks = [
         (config.epochs > 0, f"--epochs must be > 0, got {config.epochs}"),

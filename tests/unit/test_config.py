@@ -68,3 +68,13 @@ def test_save_steps_evaluates_on_the_same_schedule():
     stepped = build_training_arguments(config, "ck", space, "fp32")
     assert (stepped.save_strategy, stepped.eval_strategy) == ("steps", "steps")
     assert (stepped.save_steps, stepped.eval_steps, stepped.save_total_limit) == (7, 7, 4)
+
+
+def test_a_config_built_by_hand_is_checked_and_coerced_on_construction():
+    from fineclass.config import TrainConfig
+    from fineclass.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"--epochs must be > 0, got -1.0; --precision must be one of auto, fp32, bf16, got 'fp8'"):
+        TrainConfig(data="d.csv", output_dir="o", epochs=-1, precision="fp8")
+    config = TrainConfig(data="d.csv", output_dir="o", learning_rate="2e-5", split="0.8,0.1,0.1")
+    assert config.learning_rate == 2e-5 and config.split == (0.8, 0.1, 0.1)

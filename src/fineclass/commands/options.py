@@ -69,8 +69,8 @@ def cli_type(name: str):
     origin = typing.get_origin(base)
     if origin is dict:
         return list[str]
-    if origin is tuple:
-        return str
+    if origin is tuple or origin is typing.Literal:
+        return str  # the split as "0.7,0.2,0.1"; a choice is checked by validate_config with its own message
     return base
 
 

@@ -17,7 +17,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from fineclass.inference.predictor import Predictor
-from fineclass.rundir import METRICS, resolve_model_dir, run_dir_of, run_reading
+from fineclass.rundir import (
+    METRICS,
+    RunMetrics,
+    resolve_model_dir,
+    run_dir_of,
+    run_reading,
+)
 from fineclass.serving.batcher import BatchingSettings, MicroBatcher
 from fineclass.serving.telemetry import Telemetry
 
@@ -233,7 +239,7 @@ def model_info(predictor: Predictor, model_dir: str | Path | None, settings: Ser
         run_dir = run_dir_of(resolved)
         name = (run_dir or resolved).name
         if run_dir is not None and (run_dir / METRICS).is_file():
-            metrics = json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
+            metrics = RunMetrics.read(run_dir).to_dict()
     return {
         "name": name,
         "base_model": metrics.get("model", {}).get("base"),
