@@ -12,12 +12,13 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from fineclass.data.diagnose import JSON_TYPES, check_not_empty, describe_json_error
+from fineclass.data.diagnose import JSON_TYPES, check_not_empty
 from fineclass.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
@@ -375,12 +376,19 @@ def is_number(text: str) -> bool:
 
 def read_frames(path: Path, layout: FileLayout) -> dict[str, pd.DataFrame]:
     """The whole file: {"all": frame}, or one frame per split for a JSON file that holds its splits."""
-    try:
+    with reading_errors(path, layout):
         if layout.format == "json":
             return read_json_document(path, layout.encoding)
         if layout.format == "parquet":
             return {"all": pd.read_parquet(path)}
         return {"all": pd.concat(list(iter_chunks(path, layout, 1 << 30)), ignore_index=True)}
+
+
+@contextmanager
+def reading_errors(path: Path, layout: FileLayout):
+    """What a parser raises about the file's bytes, as one line that names the file."""
+    try:
+        yield
     except DataError:
         raise
     except UnicodeDecodeError as err:
@@ -391,7 +399,7 @@ def read_frames(path: Path, layout: FileLayout) -> dict[str, pd.DataFrame]:
 
 def iter_chunks(path: Path, layout: FileLayout, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The file's rows, `chunk_rows` at a time (JSON and Parquet files are read whole, then cut)."""
-    try:
+    with reading_errors(path, layout):
         if layout.format == "csv":
             yield from _csv_chunks(path, layout, chunk_rows)
         elif layout.format == "jsonl":
@@ -403,12 +411,6 @@ def iter_chunks(path: Path, layout: FileLayout, chunk_rows: int) -> Iterator[pd.
             frame = frames.get("all", frames.get("test", next(iter(frames.values()))))
             for start in range(0, max(len(frame), 1), chunk_rows):
                 yield frame.iloc[start:start + chunk_rows]
-    except DataError:
-        raise
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} could not be read as {layout.encoding}: {err.reason} at byte {err.start}; pass --encoding") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, TypeError, OSError, csv.Error) as err:
-        raise DataError(f"could not read {path} as {layout.format.upper()}: {first_line(err)}") from None
 
 
 def first_line(err: BaseException) -> str:
@@ -497,8 +499,9 @@ def read_json_document(path: Path, encoding: str) -> dict[str, pd.DataFrame]:
     text = path.read_text(encoding=encoding).removeprefix("\ufeff")
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
-        raise DataError(describe_json_error(path, "json") or f"{path} is not valid JSON") from None
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path} is not valid JSON ({err.msg.removesuffix(' at')} at line {err.lineno} column "
+                        f"{err.colno}); fix the file, or use JSON Lines") from None
     if isinstance(value, list):
         return {"all": frame_from_items(value, path)}
     if not isinstance(value, dict):
