@@ -71,7 +71,8 @@ def train_config(data, output_dir=None, config: str | Path | TrainConfig | None 
     if flags["output_dir"] is None and not file_values.get("output_dir"):
         from fineclass.rundir import default_output_dir
 
-        flags["output_dir"] = default_output_dir(source) if raw is None else "runs/data"
+        named = source or file_values.get("data")
+        flags["output_dir"] = default_output_dir(str(named)) if raw is None and named else "runs/data"
     return build_config(file_values, flags), raw
 
 

@@ -88,7 +88,7 @@ def choose_columns(frame: pd.DataFrame, text_column: str | None = None, label_co
     if overlap:
         raise DataError(f"the text and label columns are both {overlap[0]!r}; pass --text-column and --label-column")
     also = [] if found["text"] == "given" else [
-        c for c in string_columns_by_length(frame, exclude=set(texts) | set(labels) | {pair}, min_chars=15)
+        c for c in string_columns_by_length(frame, exclude=set(texts) | set(labels) | {pair}, min_chars=15, distinct=0.5)
     ]
     return Columns(text=texts, labels=labels, text_pair=pair, wide=wide, found_by=found, also_text=also)
 
@@ -212,15 +212,15 @@ def few_values_column(frame: pd.DataFrame, candidates: list[str]) -> str | None:
     return best
 
 
-def string_columns_by_length(frame: pd.DataFrame, exclude: set, min_chars: float = 0.0) -> list[str]:
-    """String columns with mostly distinct cells, longest mean length first."""
+def string_columns_by_length(frame: pd.DataFrame, exclude: set, min_chars: float = 0.0, distinct: float = 0.0) -> list[str]:
+    """String columns, longest mean length first; `distinct`: the share of distinct cells a column needs."""
     scored = []
     for column in frame.columns:
         if column in exclude or not is_string_column(frame[column]):
             continue
         values = sample(frame[column]).astype(str)
         length = values.str.len().mean()
-        if length > min_chars and (values.nunique() > 0.5 * len(values) or len(values) < 4):
+        if length > min_chars and (values.nunique() > distinct * len(values) or len(values) < 4):
             scored.append((-length, column))
     return [column for _, column in sorted(scored)]
 

@@ -41,9 +41,13 @@ def raw_from_memory(data, name: str = "data") -> RawData:
             raise DataError(f"{name} has the splits {sorted(map(str, data))} but no train split; add one named 'train'")
     else:
         raise DataError(f"{name} must be {ACCEPTED}; got {type(data).__name__}")
-    for split, frame in frames.items():
+    for split, frame in list(frames.items()):
         if len(frame) == 0:
             raise DataError(f"{name} ({split}) has no rows; add labeled rows")
+        frame = frame.rename(columns=str)  # a frame built from lists has columns 0, 1, ...
+        if frame.columns.duplicated().any():
+            raise DataError(f"{name} ({split}) has duplicate column names {sorted(set(frame.columns[frame.columns.duplicated()]))}")
+        frames[split] = frame
     return RawData(frames={s: f.reset_index(drop=True) for s, f in frames.items()}, source=describe(data),
                    hub_label_names=label_names)
 

@@ -54,6 +54,7 @@ class TaskData:
         if self.columns is not None:
             record.update(self.columns.to_dict())
         record["soft_labels"] = self.soft_labels
+        record["one_based_ids"] = any(note.startswith("ids 1..") for note in self.notes)
         return record
 
     def describe(self, source: str) -> str:
@@ -80,7 +81,7 @@ class TaskData:
 
 def prepare_task(
     raw: RawData, text_column=None, label_column=None, label_names_file=None, multi_label=None, for_training=True,
-    label_columns=None, text_pair_column=None,
+    label_columns=None, text_pair_column=None, one_based_ids: bool | None = None,
 ) -> TaskData:
     """Pick columns, parse labels, name them, and drop rows without text or label."""
     first = raw.frames.get("train", raw.frames.get("all"))
@@ -102,7 +103,7 @@ def prepare_task(
             logger.warning("%d label cells are fractions between 0 and 1: training on them as soft targets; metrics "
                            "and thresholds use them binarised at 0.5", fractional)
     else:
-        names = _label_names(raw, frames, first, columns.labels[0], label_names_file, notes)
+        names = _label_names(raw, frames, first, columns.labels[0], label_names_file, notes, one_based_ids)
     frames = {split: _name_labels(split, frame, names) for split, frame in frames.items()}
     if columns.wide and multi_label is None:
         multi_label = not _one_hot(frames)  # one column per label: multi-label, unless every row has exactly one 1
@@ -111,6 +112,12 @@ def prepare_task(
     label_space = _label_space(frames, names, multi_label, for_training)
     if for_training:
         _check_labels_seen(frames, label_space)
+    if columns.wide and not label_space.multi_label:
+        for split, frame in frames.items():
+            empty = [int(row) for row, items in zip(frame["row"], frame["labels"]) if not items]
+            if empty:
+                raise DataError(f"{_at(split, empty[0])}: every label column is 0, but the task is single-label "
+                                f"({len(empty)} such rows); give each row one label, or drop --single-label")
     label_column = ",".join(columns.labels)
     return TaskData(frames=frames, label_space=label_space, text_column=",".join(columns.text), label_column=label_column,
                     dropped=dropped, columns=columns, layout=raw.layout, notes=notes)
@@ -277,7 +284,8 @@ def _python_list(text: str) -> list | None:
     return value if isinstance(value, list) else None
 
 
-def _label_names(raw: RawData, frames, first: pd.DataFrame, label_col: str, label_names_file, notes: list[str]) -> list[str] | None:
+def _label_names(raw: RawData, frames, first: pd.DataFrame, label_col: str, label_names_file, notes: list[str],
+                 one_based_ids: bool | None = None) -> list[str] | None:
     """Names for integer labels: --label-names, labels.txt, a hub ClassLabel, or a label_name column."""
     all_items = [item for frame in frames.values() for items in frame["labels"] for item in items]
     kinds = {type(item) for item in all_items}
@@ -294,7 +302,7 @@ def _label_names(raw: RawData, frames, first: pd.DataFrame, label_col: str, labe
     if names_file is not None:
         names = read_label_names(names_file)
         if kinds == {int}:
-            _read_ids_as_one_based(frames, names, names_file, notes)
+            _read_ids_as_one_based(frames, names, names_file, notes, one_based_ids)
         notes.insert(0, f"names from {names_file.name}")
         return names
     if kinds == {str}:
@@ -307,10 +315,13 @@ def _label_names(raw: RawData, frames, first: pd.DataFrame, label_col: str, labe
     return names
 
 
-def _read_ids_as_one_based(frames, names: list[str], names_file: Path, notes: list[str]) -> None:
-    """Ids 1..N with N names (AG News' classes.txt) count from 1: shift them in place, and say so."""
+def _read_ids_as_one_based(frames, names: list[str], names_file: Path, notes: list[str], one_based: bool | None) -> None:
+    """Ids 1..N with N names (AG News' classes.txt) count from 1: shift them in place, and say so. `one_based`
+    is the run's own reading, for new data of a trained model; None decides from these ids."""
     ids = {item for frame in frames.values() for items in frame["labels"] for item in items}
-    if min(ids) >= 1 and max(ids) == len(names):
+    if one_based is None:
+        one_based = min(ids) >= 1 and max(ids) == len(names)
+    if one_based:
         for frame in frames.values():
             frame["labels"] = [[item - 1 for item in items] for items in frame["labels"]]
         notes.append(f"ids 1..{len(names)} read as 1-based ({1} = {names[0]!r})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import logging
 from collections import Counter
@@ -231,8 +232,8 @@ def detect_dialect(path: Path, encoding: str, fmt: str, sample: str, options: Re
         chosen = min(tolerable, key=lambda item: len(item[2].ragged), default=None)
     if chosen is None and fmt == "txt" and options.delimiter is None:
         first = sample.splitlines()[0].strip().lower() if sample.strip() else ""
-        named = first in KNOWN_HEADER_WORDS
-        return FileLayout(format="lines", encoding=encoding, header=named, columns=[first if named else "text"])
+        named = first in KNOWN_HEADER_WORDS if options.header is None else options.header
+        return FileLayout(format="lines", encoding=encoding, header=named, columns=["text"])
     if chosen is None and not multi:
         chosen = next((item for item in checked if item[2].width == 1 and not item[2].ragged), None)
     if chosen is None:
@@ -242,7 +243,10 @@ def detect_dialect(path: Path, encoding: str, fmt: str, sample: str, options: Re
         logger.warning("%s: skipped %d line(s) with the wrong number of fields (%d expected), first at line %s",
                        path, len(counts.ragged), counts.width, counts.ragged[0])
     rows = list(csv.reader(sample.splitlines()[:200], delimiter=delimiter, quotechar=quotechar))
-    header = options.header if options.header is not None else has_header(rows, sample, delimiter)
+    if options.header is not None:
+        header = options.header
+    else:  # --columns names the columns of a file without a header, unless --header says it has one
+        header = False if options.columns else has_header(rows, sample, delimiter)
     columns = list(options.columns) if options.columns else None
     if columns is not None and len(columns) != counts.width:
         raise DataError(f"--columns names {len(columns)} columns, but {path} has {counts.width}")
@@ -284,11 +288,13 @@ class FieldCounts:
     ragged: list[int]
     """Line numbers (1-based, where the record starts) with another number of fields."""
     error: str | None = None
+    first_line: int = 1
+    """Where the first record starts (after any blank lines)."""
 
     @property
     def header_fits(self) -> bool:
         """The first record (the header, if any) has the usual number of fields."""
-        return not self.ragged or self.ragged[0] != 1
+        return not self.ragged or self.ragged[0] != self.first_line
 
 
 def count_fields(path: Path, encoding: str, delimiter: str, quotechar: str) -> FieldCounts:
@@ -299,7 +305,7 @@ def count_fields(path: Path, encoding: str, delimiter: str, quotechar: str) -> F
             reader = csv.reader(handle, delimiter=delimiter, quotechar=quotechar, doublequote=True, strict=False)
             line = 1
             for record in reader:
-                if record and any(cell.strip() for cell in record):
+                if record:  # a blank line gives []; pandas skips it too. ",,," is a record of empty cells.
                     widths.append((line, len(record)))
                 line = reader.line_num + 1
     except (csv.Error, UnicodeDecodeError, ValueError) as err:
@@ -307,7 +313,7 @@ def count_fields(path: Path, encoding: str, delimiter: str, quotechar: str) -> F
     if not widths:
         return FieldCounts(0, 0, [])
     width = Counter(w for _, w in widths).most_common(1)[0][0]
-    return FieldCounts(width, len(widths), [line for line, w in widths if w != width])
+    return FieldCounts(width, len(widths), [line for line, w in widths if w != width], first_line=widths[0][0])
 
 
 def describe_dialect_failure(path: Path, checked, options: ReadOptions) -> str:
@@ -355,6 +361,11 @@ def has_header(rows: list[list[str]], sample: str, delimiter: str) -> bool:
         distinct = set(values)
         if len(distinct) < len(values) and len(distinct) <= max(2, min(50, len(values) // 4)):
             votes += -1 if cell in distinct else 1
+            continue
+        lengths = sorted(len(v) for v in values)
+        median = lengths[len(lengths) // 2]
+        if median >= 20:  # a text column: a header cell is a short name, a first row is a text like the others
+            votes += 2 if len(cell) < 0.3 * median else -2
     if votes:
         return votes > 0
     try:
@@ -425,13 +436,32 @@ def _csv_chunks(path: Path, layout: FileLayout, chunk_rows: int) -> Iterator[pd.
         "sep": layout.delimiter, "quotechar": layout.quotechar or '"', "encoding": layout.encoding,
         # Only empty cells are missing: a text that says "NA" or "null" is still text.
         "keep_default_na": False, "na_values": [""], "header": 0 if layout.header else None,
-        "names": layout.columns, "on_bad_lines": "skip" if layout.skipped_lines else "error",
-        "skip_blank_lines": True, "chunksize": chunk_rows, "engine": "c", "index_col": False,
+        "names": layout.columns, "skip_blank_lines": True, "chunksize": chunk_rows, "engine": "c", "index_col": False,
     }
-    with pd.read_csv(path, **options) as reader:
+    source = path
+    if layout.skipped_lines:
+        # pandas' on_bad_lines="skip" drops lines with too many fields but keeps short ones: rewrite the file
+        # without exactly the records the count found, then parse that (the whole file in memory: a rare case).
+        source, options["encoding"] = without_ragged_records(path, layout), None
+    with pd.read_csv(source, **options) as reader:
         for chunk in reader:
             chunk.columns = [str(c) for c in chunk.columns]
             yield chunk
+
+
+def without_ragged_records(path: Path, layout: FileLayout) -> io.StringIO:
+    skipped = set(layout.skipped_lines)
+    kept = io.StringIO()
+    writer = csv.writer(kept, delimiter=layout.delimiter, quotechar=layout.quotechar or '"', lineterminator="\n")
+    with open(path, encoding=layout.encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=layout.delimiter, quotechar=layout.quotechar or '"', doublequote=True)
+        line = 1
+        for record in reader:
+            if record and line not in skipped:
+                writer.writerow(record)
+            line = reader.line_num + 1
+    kept.seek(0)
+    return kept
 
 
 def check_duplicate_header(path: Path, layout: FileLayout) -> None:
@@ -508,17 +538,23 @@ def read_json_document(path: Path, encoding: str) -> dict[str, pd.DataFrame]:
         raise DataError(f"{path} holds a JSON {JSON_TYPES.get(type(value), 'value')}; fineclass reads a list of records "
                         'like [{"text": "...", "label": 0}], a dict of splits, or JSON Lines (.jsonl)')
     lists = {key: item for key, item in value.items() if isinstance(item, list)}
-    splits = {SPLIT_KEYS[key.lower()]: item for key, item in lists.items() if key.lower() in SPLIT_KEYS}
+    splits: dict[str, list] = {}
+    for key, items in lists.items():
+        split = SPLIT_KEYS.get(key.lower())
+        if split in splits:
+            raise DataError(f"{path} has two {split} splits ({', '.join(k for k in lists if SPLIT_KEYS.get(k.lower()) == split)}); keep one")
+        if split:
+            splits[split] = items
     if "train" in splits:
         ignored = sorted(key for key in value if key.lower() not in SPLIT_KEYS)
         if ignored:
             logger.warning("%s: using the splits %s; ignoring the other keys %s", path, sorted(splits), ignored)
         return {split: frame_from_items(items, path, key=split) for split, items in splits.items()}
-    if len(lists) == len(value) and len({len(v) for v in lists.values()}) == 1 and \
-            not any(isinstance(x, (dict, list)) for v in lists.values() for x in v[:1]):
-        return {"all": pd.DataFrame(lists)}  # {"text": [...], "label": [...]}: pandas' column orientation
+    plain = [key for key, items in lists.items() if items and not isinstance(items[0], (dict, list))]
+    if len(lists) >= 2 and len(lists) == len(value) and len({len(v) for v in lists.values()}) == 1 and plain:
+        return {"all": pd.DataFrame(lists)}  # {"text": [...], "labels": [[...], ...]}: pandas' column orientation
     record_lists = {key: items for key, items in lists.items() if items and all(isinstance(x, (dict, list)) for x in items[:100])}
-    if len(record_lists) == 1:
+    if len(record_lists) == 1 and len(lists) == 1:
         key, items = next(iter(record_lists.items()))
         return {"all": frame_from_items(items, path, key=key)}
     raise DataError(

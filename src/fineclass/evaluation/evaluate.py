@@ -80,9 +80,11 @@ def load_eval_frame(model_dir: Path, data: str | None, split: str, text_column=N
     raw = raw or load_raw_data(data, options)
     columns = {"text_column": text_column, "label_column": label_column, "label_columns": label_columns,
                "text_pair_column": text_pair_column}
+    reading = run_reading(model_dir)
     if not any(columns.values()):
-        columns = recorded_columns(run_reading(model_dir), raw) or columns
-    task = prepare_task(raw, label_names_file=label_names, for_training=False, **columns)
+        columns = recorded_columns(reading, raw) or columns
+    task = prepare_task(raw, label_names_file=label_names, for_training=False,
+                        one_based_ids=reading.get("one_based_ids"), **columns)
     (announce or logger.info)(task.describe(data or raw.source))
     if split in task.frames:
         return task.frames[split]

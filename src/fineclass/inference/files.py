@@ -68,7 +68,9 @@ def plan_input(source: Path, text_column: str | None, options: ReadOptions | Non
     """Detect the file's layout and its text column(s): the flag, then the run's own columns (`reading`, from
     its splits.json), then a well-known name, then the string column with the longest cells."""
     layout = detect_layout(source, options)
-    first = next(iter_chunks(source, layout, 100), None)
+    chunks = iter_chunks(source, layout, 100)
+    first = next(chunks, None)
+    chunks.close()  # only the first rows are needed here: let go of the file
     if first is None or len(first) == 0:
         raise DataError(f"{source} has a header but no rows; add the texts to classify")
     columns = [str(c) for c in first.columns]

@@ -112,3 +112,26 @@ def test_python_list_cells_are_label_lists():
     frame = pd.DataFrame({"text": TEXTS, "acts": ["['greet', 'bye']", "['bye']", "['greet']", "['bye']", "['greet']"]})
     task = prepare_task(raw(frame), for_training=False)
     assert task.frames["all"]["labels"].iloc[0] == ["greet", "bye"] and task.label_space.multi_label
+
+
+def test_wide_single_label_rows_without_a_label_are_a_one_line_error():
+    frame = pd.DataFrame({"comment": TEXTS * 4, "anger": [1, 0, 0, 1, 0] * 4, "joy": [0, 1, 0, 0, 1] * 4})
+    with pytest.raises(DataError, match=r"row 2: every label column is 0, but the task is single-label \(4 such rows\)"):
+        prepare_task(raw(frame), multi_label=False)
+
+
+def test_a_dataframe_with_numbered_columns(tmp_path):
+    from fineclass.data.memory import raw_from_memory
+
+    frame = pd.DataFrame([[text, i % 2] for i, text in enumerate(TEXTS * 4)])
+    task = prepare_task(raw_from_memory(frame), for_training=False)
+    assert (task.text_column, task.label_column, len(task.frames["all"])) == ("0", "1", 20)
+
+
+def test_the_runs_one_based_reading_applies_to_new_data(tmp_path):
+    names = tmp_path / "classes.txt"
+    names.write_text("world\nsports\nbusiness\nscience\n")
+    new = RawData(frames={"all": pd.DataFrame({"text": TEXTS, "label": [1, 2, 3, 1, 2]})}, source="d", label_names_file=names)
+    assert prepare_task(new, for_training=False).frames["all"]["labels"].str[0].tolist()[:3] == ["sports", "business", "science"]
+    shifted = prepare_task(new, for_training=False, one_based_ids=True)
+    assert shifted.frames["all"]["labels"].str[0].tolist()[:3] == ["world", "sports", "business"]

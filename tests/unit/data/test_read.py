@@ -188,3 +188,33 @@ def test_a_url_is_read_as_a_file(tmp_path, monkeypatch):
     monkeypatch.setenv("FINECLASS_CACHE", str(tmp_path))
     raw = load_raw_data("https://example.org/data/emotion.csv")
     assert raw.layout.delimiter == ";" and len(raw.frames["all"]) == 30
+
+
+def test_json_columns_with_list_labels_keep_their_columns(tmp_path):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"text": ["good movie", "bad film"], "labels": [["pos", "fun"], ["neg", "sad"]]}))
+    frame = read_frames(path, detect_layout(path))["all"]
+    assert frame.to_dict("list") == {"text": ["good movie", "bad film"], "labels": [["pos", "fun"], ["neg", "sad"]]}
+
+
+def test_columns_flag_means_no_header_and_every_row_is_kept(tmp_path):
+    path = tmp_path / "hl.csv"
+    path.write_text("".join(f"some longer text number {i} here,{'neutral' if i == 0 else 'pos'}\n" for i in range(61)))
+    assert len(read(path, columns=("text", "label"))[1]) == 61
+    layout, frame = read(path)  # a first row whose label occurs once: the long text votes it is data
+    assert layout.header is False and len(frame) == 61
+
+
+def test_no_header_keeps_the_first_line_of_plain_text(tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_text("Title\nsome text, with a comma\nmore text\n")
+    assert read(path)[1]["text"].tolist() == ["some text, with a comma", "more text"]
+    assert read(path, header=False)[1]["text"].tolist() == ["Title", "some text, with a comma", "more text"]
+
+
+@pytest.mark.parametrize("odd", [",,,", "1", "a,b,c"])
+def test_exactly_the_ragged_lines_are_skipped(tmp_path, odd):
+    path = tmp_path / "d.csv"
+    path.write_text("label,text\n" + "".join(f"{i % 2},text number {i}\n" for i in range(200)) + odd + "\n")
+    layout, frame = read(path)
+    assert layout.skipped_lines == [202] and len(frame) == 200 and frame["text"].notna().all()
