@@ -193,6 +193,8 @@ def build_config(file_values: dict[str, Any], flag_values: dict[str, Any]) -> Tr
 
 
 FIELD_TYPES = {f.name: str(f.type) for f in fields(TrainConfig)}
+LIST_FIELDS = ("text_column", "label_columns", "columns")
+"""Comma-separated on the command line; a list of names is accepted too."""
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -211,6 +213,8 @@ def _coerce(name: str, value: Any) -> Any:
     if kind == "str":
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
+        if name in LIST_FIELDS and isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+            return ",".join(value)  # text_column=["title", "description"] from Python or YAML
         raise ConfigError(f"{option} must be a string, got {value!r}")
     number = int if kind == "int" else float
     try:

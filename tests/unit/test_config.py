@@ -78,3 +78,8 @@ def test_a_config_built_by_hand_is_checked_and_coerced_on_construction():
         TrainConfig(data="d.csv", output_dir="o", epochs=-1, precision="fp8")
     config = TrainConfig(data="d.csv", output_dir="o", learning_rate="2e-5", split="0.8,0.1,0.1")
     assert config.learning_rate == 2e-5 and config.split == (0.8, 0.1, 0.1)
+
+
+def test_column_lists_are_accepted_as_lists():
+    config = build_config({"text_column": ["title", "description"]}, {"data": "d.csv", "output_dir": "o", "columns": ("a", "b")})
+    assert (config.text_column, config.columns) == ("title,description", "a,b")
