@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -98,17 +97,6 @@ def check_device(device: str, model_dir: str | Path) -> str:
 DEVICE_HELP = "Torch models: auto (a CUDA GPU when torch sees one), cpu, cuda or cuda:N. ONNX exports run on the CPU."
 
 
-
-
-# The file-reading options, shared by every command that reads labeled text or texts to classify.
-DelimiterOption = Annotated[Optional[str], typer.Option(help="Field delimiter of CSV/TSV/TXT data, or 'tab' [default: detected].")]
-QuotecharOption = Annotated[Optional[str], typer.Option(help="Quote character of CSV/TSV/TXT data [default: detected].")]
-EncodingOption = Annotated[Optional[str], typer.Option(help="Text encoding of the data [default: UTF-8, else detected, with a warning].")]
-HeaderOption = Annotated[Optional[bool], typer.Option("--header/--no-header", help="Whether the first line names the columns [default: detected].")]
-ColumnsOption = Annotated[Optional[str], typer.Option(help="Names for the file's columns, comma-separated, in order (with --no-header).")]
-TextColumnOption = Annotated[Optional[str], typer.Option(help="Text column; several, comma-separated (title,description), are joined [default: detected].")]
-TextPairOption = Annotated[Optional[str], typer.Option(help="Second text of a sentence pair (question2, hypothesis) [default: detected from known pairs].")]
-LabelColumnsOption = Annotated[Optional[str], typer.Option(help="One 0/1 (or fraction) column per label: a,b,c or a range anger:trust [default: detected].")]
 
 
 def read_options(delimiter=None, quotechar=None, encoding=None, header=None, columns=None):

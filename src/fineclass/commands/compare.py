@@ -24,7 +24,7 @@ def compare(
         "--models", "-m",
         help="Candidates, space-separated: hub names or model directories (fine-tuned here), fineclass run directories "
              "(evaluated only), tfidf-logreg, frozen:<model>, shrink:<model>:K, <model dir>@onnx-int8.")],
-    output_dir: Annotated[Optional[str], typer.Option("--output-dir", "-o", help="Where compare.json, compare.html, data/ and candidates/ go [default: runs/<data name>-compare].")] = None,
+    output_dir: Annotated[Optional[str], typer.Option("--output-dir", "-o", help="Where compare.json, compare.html, data/ and candidates/ go.", show_default="runs/<data name>-compare")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier compare in --output-dir.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No training progress bars.")] = False,
     **options,

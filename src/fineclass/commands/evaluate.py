@@ -9,13 +9,6 @@ import typer
 
 from fineclass.commands.common import (
     DEVICE_HELP,
-    ColumnsOption,
-    DelimiterOption,
-    EncodingOption,
-    HeaderOption,
-    LabelColumnsOption,
-    QuotecharOption,
-    TextPairOption,
     app,
     check_device,
     console,
@@ -23,39 +16,33 @@ from fineclass.commands.common import (
     read_options,
     user_errors,
 )
+from fineclass.commands.options import FILE_READING, reading_options
 
 
 @app.command()
 @user_errors
+@reading_options
 def evaluate(
     model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
-    data: Annotated[Optional[str], typer.Argument(help="Labeled data [default: the run's own saved split].")] = None,
+    data: Annotated[Optional[str], typer.Argument(help="Labeled data.", show_default="the run's own saved split")] = None,
     split: Annotated[str, typer.Option(help="Which split to evaluate.")] = "test",
-    text_column: Annotated[Optional[str], typer.Option(help="Text column(s) of DATA [default: the run's, else detected].")] = None,
-    text_pair_column: TextPairOption = None,
-    label_column: Annotated[Optional[str], typer.Option(help="Label column of DATA [default: the run's, else detected].")] = None,
-    label_columns: LabelColumnsOption = None,
-    delimiter: DelimiterOption = None,
-    quotechar: QuotecharOption = None,
-    encoding: EncodingOption = None,
-    header: HeaderOption = None,
-    columns: ColumnsOption = None,
-    label_names: Annotated[Optional[str], typer.Option(help="Label names file for integer labels in DATA.")] = None,
-    threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold [default: the model's].")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold.", show_default="the model's")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 128,
     device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
     output: Annotated[Optional[Path], typer.Option(help="Also write the metrics to this JSON file.")] = None,
-    report_dir: Annotated[Optional[Path], typer.Option(help="Where report.html and plots/ go [default: RUN/evaluation-SPLIT or ./evaluation-SPLIT].")] = None,
+    report_dir: Annotated[Optional[Path], typer.Option(help="Where report.html and plots/ go.", show_default="RUN/evaluation-SPLIT or ./evaluation-SPLIT")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier report in --report-dir.")] = False,
+    **reading,
 ) -> None:
-    """Compute metrics for a model on its run's test split or on any labeled data, and write report.html."""
+    """Compute metrics for a model on its run's test split or on any labeled data, and write report.html.
+
+    DATA's columns default to the run's own when DATA has them."""
     from fineclass.recipes.evaluate import evaluate_model
 
     check_device(device, model_dir)
+    columns = {name: reading.pop(name) for name in list(reading) if name not in FILE_READING}
     result = evaluate_model(
-        model_dir, data, split, text_column=text_column, label_column=label_column, label_columns=label_columns,
-        text_pair_column=text_pair_column, label_names=label_names,
-        options=read_options(delimiter, quotechar, encoding, header, columns), threshold=threshold,
+        model_dir, data, split, **columns, options=read_options(**reading), threshold=threshold,
         batch_size=batch_size, device=device, report_dir=report_dir, overwrite=overwrite, output=output,
         announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False),
     )

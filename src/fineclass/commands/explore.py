@@ -10,51 +10,35 @@ import typer
 from rich.table import Table
 
 from fineclass.commands.common import (
-    ColumnsOption,
-    DelimiterOption,
-    EncodingOption,
-    HeaderOption,
-    LabelColumnsOption,
-    QuotecharOption,
-    TextColumnOption,
-    TextPairOption,
     app,
     console,
     read_options,
     user_errors,
 )
+from fineclass.commands.options import FILE_READING, reading_options
 from fineclass.errors import FineclassError
 from fineclass.rundir import default_output_dir
 
 
 @app.command()
 @user_errors
+@reading_options
 def explore(
     data: Annotated[str, typer.Argument(help="Data, given exactly as to `train`.")],
-    model: Annotated[Optional[str], typer.Option(help="Tokenizer to measure token lengths with [default: bundled MiniLM].")] = None,
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where explore.html and plots/ go [default: runs/<data name>-explore].")] = None,
-    text_column: TextColumnOption = None,
-    text_pair_column: TextPairOption = None,
-    label_column: Annotated[Optional[str], typer.Option(help="Label column [default: detected].")] = None,
-    label_columns: LabelColumnsOption = None,
-    delimiter: DelimiterOption = None,
-    quotechar: QuotecharOption = None,
-    encoding: EncodingOption = None,
-    header: HeaderOption = None,
-    columns: ColumnsOption = None,
-    label_names: Annotated[Optional[str], typer.Option(help="Label names file.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Tokenizer to measure token lengths with.", show_default="bundled MiniLM")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where explore.html and plots/ go.", show_default="runs/<data name>-explore")] = None,
     multi_label: Annotated[Optional[bool], typer.Option("--multi-label/--single-label", help="Override multi-label detection.")] = None,
-    max_length: Annotated[Optional[int], typer.Option(help="Truncation limit to report against [default: the model's].")] = None,
+    max_length: Annotated[Optional[int], typer.Option(help="Truncation limit to report against.", show_default="the model's")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier explore.html.")] = False,
+    **reading,
 ) -> None:
     """Class balance, text and token lengths, and figures, in the terminal and in explore.html."""
     from fineclass.recipes.explore import explore_data
 
+    columns = {name: reading.pop(name) for name in list(reading) if name not in FILE_READING}
     result = explore_data(
-        data, output_dir or Path(default_output_dir(data) + "-explore"), model, text_column=text_column,
-        label_column=label_column, label_columns=label_columns, text_pair_column=text_pair_column,
-        label_names=label_names, multi_label=multi_label, options=read_options(delimiter, quotechar, encoding, header, columns),
-        max_length=max_length, overwrite=overwrite,
+        data, output_dir or Path(default_output_dir(data) + "-explore"), model, multi_label=multi_label,
+        options=read_options(**reading), max_length=max_length, overwrite=overwrite, **columns,
         announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False),
     )
     print_exploration(result)
@@ -108,7 +92,7 @@ def load_any_model(model: str | None):
 @user_errors
 def tokenize(
     text: Annotated[str, typer.Argument(help="Text to tokenize.")],
-    model: Annotated[Optional[str], typer.Option(help="Tokenizer of this model [default: bundled MiniLM].")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Tokenizer of this model.", show_default="bundled MiniLM")] = None,
 ) -> None:
     """Tokens, ids, attention mask and special tokens of one text, with the vocabulary size and length limit."""
     from fineclass.config import DEFAULT_MODEL
@@ -155,7 +139,7 @@ def fill_mask_command(
 @app.command()
 @user_errors
 def inspect(
-    model: Annotated[Optional[str], typer.Argument(help="A run, model directory or hub name [default: bundled MiniLM].")] = None,
+    model: Annotated[Optional[str], typer.Argument(help="A run, model directory or hub name.", show_default="bundled MiniLM")] = None,
     text: Annotated[str, typer.Option(help="Text for the example forward pass.")] = "Tokenization is unbelievably important!",
 ) -> None:
     """Architecture, sizes, parameter counts, head, label map and the tensor shapes of one forward pass."""

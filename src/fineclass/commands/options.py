@@ -74,11 +74,17 @@ def cli_type(name: str):
     return base
 
 
-def config_parameters(exclude: tuple[str, ...] = ()) -> list[inspect.Parameter]:
+READING = ("text_column", "text_pair_column", "label_column", "label_columns", "label_names", "delimiter", "quotechar",
+           "encoding", "header", "columns")
+"""How a file is read and which columns hold the text and labels: the options of every command that reads data."""
+FILE_READING = ("delimiter", "quotechar", "encoding", "header", "columns")
+
+
+def config_parameters(exclude: tuple[str, ...] = (), include: tuple[str, ...] | None = None) -> list[inspect.Parameter]:
     """One keyword parameter per TrainConfig field (default None: "not given"), for a typer command's signature."""
     parameters = []
     for field in fields(TrainConfig):
-        if field.name in exclude:
+        if field.name in exclude or (include is not None and field.name not in include):
             continue
         help_text, default = option_help(field.name)
         option = typer.Option(*FLAGS.get(field.name, ()), help=help_text, show_default=default)
@@ -87,12 +93,24 @@ def config_parameters(exclude: tuple[str, ...] = ()) -> list[inspect.Parameter]:
     return parameters
 
 
-def with_config_options(command, exclude: tuple[str, ...] = ()):
-    """Give `command` (which takes **options) the config's options after its own parameters."""
+def with_config_options(command, exclude: tuple[str, ...] = (), include: tuple[str, ...] | None = None):
+    """Give `command` (which takes **options) the config's options after its own parameters: all of them, or the
+    fields in `include` (READING: the data-reading options that evaluate, explore and predict share with train)."""
     own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind != p.VAR_KEYWORD]
     names = {p.name for p in own}
-    command.__signature__ = inspect.Signature(own + [p for p in config_parameters(exclude) if p.name not in names])
+    generated = [p for p in config_parameters(exclude, include) if p.name not in names]
+    command.__signature__ = inspect.Signature(own + generated)
     return command
 
 
-__all__ = ["DEFAULT_MODEL", "config_parameters", "field_docs", "option_help", "with_config_options"]
+def reading_options(command):
+    """The data-reading options (READING), generated from the config: for evaluate and explore."""
+    return with_config_options(command, include=READING)
+
+
+def file_reading_options(command):
+    """Only the file-layout options (FILE_READING): for predict --input, whose text column has its own meaning."""
+    return with_config_options(command, include=FILE_READING)
+
+
+__all__ = ["DEFAULT_MODEL", "FILE_READING", "READING", "config_parameters", "field_docs", "file_reading_options", "option_help", "reading_options", "with_config_options"]

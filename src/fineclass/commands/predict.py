@@ -11,11 +11,6 @@ from rich.table import Table
 
 from fineclass.commands.common import (
     DEVICE_HELP,
-    ColumnsOption,
-    DelimiterOption,
-    EncodingOption,
-    HeaderOption,
-    QuotecharOption,
     app,
     check_device,
     check_precision,
@@ -24,32 +19,30 @@ from fineclass.commands.common import (
     read_options,
     user_errors,
 )
+from fineclass.commands.options import file_reading_options
 from fineclass.errors import FineclassError
 
 
 @app.command()
 @user_errors
+@file_reading_options
 def predict(
     model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
     texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to classify.")] = None,
     input: Annotated[Optional[Path], typer.Option("--input", "-i", help="File of texts (CSV, TSV, JSON, JSONL, Parquet).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write predictions here (.csv, .tsv or .jsonl).")] = None,
-    text_column: Annotated[Optional[str], typer.Option(help="Text column of --input; several, comma-separated, are joined [default: the run's, else detected].")] = None,
-    text_pair_column: Annotated[Optional[str], typer.Option(help="Second text of each pair, for a model trained on text pairs [default: the run's].")] = None,
-    delimiter: DelimiterOption = None,
-    quotechar: QuotecharOption = None,
-    encoding: EncodingOption = None,
-    header: HeaderOption = None,
-    columns: ColumnsOption = None,
+    text_column: Annotated[Optional[str], typer.Option(help="Text column of --input; several, comma-separated, are joined.", show_default="the run's, else detected")] = None,
+    text_pair_column: Annotated[Optional[str], typer.Option(help="Second text of each pair, for a model trained on text pairs.", show_default="the run's")] = None,
     wide: Annotated[bool, typer.Option("--wide", help="Write --output as text plus one 0/1 column per label.")] = False,
     top_k: Annotated[int, typer.Option(help="Also return the k most likely labels.")] = 1,
-    threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold [default: the model's].")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold.", show_default="the model's")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 64,
     precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 (about 2x faster on CPUs with native bf16) or auto.")] = "fp32",
     device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model: about 30 s once, then faster; for big --input files.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --output file.")] = False,
+    **reading,
 ) -> None:
     """Classify texts given on the command line or in a file."""
     from fineclass.inference.predictor import Predictor
@@ -71,7 +64,7 @@ def predict(
         from fineclass.inference.files import check_prediction_files
         from fineclass.rundir import run_reading
 
-        options = read_options(delimiter, quotechar, encoding, header, columns)
+        options = read_options(**reading)
         plan = check_prediction_files(input, output, text_column, options, text_pair_column, run_reading(model_dir))  # before the model loads
         console.print(plan.describe(input), soft_wrap=True, highlight=False, markup=False)
     device = check_device(device, model_dir)
@@ -125,7 +118,7 @@ def print_predictions(predictions, as_json: bool) -> None:
 def export(
     model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
     quantize: Annotated[Optional[str], typer.Option(help="int8: dynamic int8 quantisation of the weights.")] = None,
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="[default: RUN/onnx or RUN/onnx-int8].")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="The export directory.", show_default="RUN/onnx or RUN/onnx-int8")] = None,
     check: Annotated[bool, typer.Option("--check/--no-check", help="Compare with the torch model on the run's test split.")] = True,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing export.")] = False,
 ) -> None:
