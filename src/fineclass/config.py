@@ -134,6 +134,20 @@ class TrainConfig(DataConfig):
 
 FIELD_NAMES = {f.name for f in fields(TrainConfig)}
 
+GROUPS = {
+    "data": ("data", "text_column", "text_pair_column", "label_column", "label_columns", "label_names", "multi_label",
+             "split", "max_train_samples", "max_eval_samples", "delimiter", "quotechar", "encoding", "header", "columns"),
+    "model": ("model", "max_length", "precision"),
+    "optimisation": ("epochs", "max_steps", "learning_rate", "batch_size", "gradient_accumulation_steps",
+                     "eval_batch_size", "head_lr_scale", "warmup_ratio", "weight_decay", "seed", "class_weights",
+                     "pos_weight", "trainer_args"),
+    "checkpoints": ("metric", "early_stopping", "save_steps", "save_total_limit", "keep_checkpoints"),
+    "thresholds": ("threshold", "thresholds", "min_positives"),
+    "output": ("output_dir", "overwrite", "baseline", "report"),
+}
+"""The settings by kind: `--help` shows them in these panels, and a YAML config may nest them under these keys."""
+GROUP_OF = {name: group for group, names in GROUPS.items() for name in names}
+
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read a YAML config into a dict of `TrainConfig` fields (dashes in keys become underscores)."""
@@ -146,7 +160,13 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid YAML: {str(err).splitlines()[0]}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {path} must hold a mapping of option: value, not {type(raw).__name__}")
-    values = {str(k).replace("-", "_"): v for k, v in raw.items()}
+    values = {}
+    for key, value in raw.items():  # flat keys, or nested under a group: {"optimisation": {"epochs": 3}}
+        key = str(key).replace("-", "_")
+        if key in GROUPS and isinstance(value, dict):
+            values.update({str(k).replace("-", "_"): v for k, v in value.items()})
+        else:
+            values[key] = value
     unknown = sorted(set(values) - FIELD_NAMES)
     if unknown:
         raise ConfigError(

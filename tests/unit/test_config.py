@@ -83,3 +83,15 @@ def test_a_config_built_by_hand_is_checked_and_coerced_on_construction():
 def test_column_lists_are_accepted_as_lists():
     config = build_config({"text_column": ["title", "description"]}, {"data": "d.csv", "output_dir": "o", "columns": ("a", "b")})
     assert (config.text_column, config.columns) == ("title,description", "a,b")
+
+
+def test_every_field_is_in_one_group_and_yaml_may_nest_by_group(tmp_path):
+    from dataclasses import fields
+
+    from fineclass.config import GROUPS, TrainConfig
+
+    grouped = [name for names in GROUPS.values() for name in names]
+    assert sorted(grouped) == sorted(f.name for f in fields(TrainConfig))  # each field once
+    path = tmp_path / "run.yaml"
+    path.write_text("optimisation:\n  epochs: 2\n  learning-rate: 3e-4\nthresholds:\n  min_positives: 5\nseed: 7\n")
+    assert load_config_file(path) == {"epochs": 2, "learning_rate": "3e-4", "min_positives": 5, "seed": 7}

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from fineclass.config import DEFAULT_MODEL, TrainConfig
+from fineclass.config import DEFAULT_MODEL, GROUP_OF, TrainConfig
 
 FLAGS = {
     "output_dir": ("--output-dir", "-o"),
@@ -87,7 +87,8 @@ def config_parameters(exclude: tuple[str, ...] = (), include: tuple[str, ...] | 
         if field.name in exclude or (include is not None and field.name not in include):
             continue
         help_text, default = option_help(field.name)
-        option = typer.Option(*FLAGS.get(field.name, ()), help=help_text, show_default=default)
+        option = typer.Option(*FLAGS.get(field.name, ()), help=help_text, show_default=default,
+                              rich_help_panel=f"{GROUP_OF[field.name].capitalize()} options")
         annotation = Annotated[Optional[cli_type(field.name)], option]
         parameters.append(inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
     return parameters
