@@ -96,7 +96,8 @@ def model_path(model) -> Path:
     return Path(getattr(model, "model_dir", model))
 
 
-def read_options(options: dict) -> ReadOptions:
+def pop_read_options(options: dict) -> ReadOptions:
+    """Take the file-layout keywords out of `options`."""
     return ReadOptions(**{k: options.pop(k) for k in READ_OPTIONS if k in options})
 
 
@@ -109,7 +110,7 @@ def evaluate(model, data=None, *, split: str = "test", report_dir: str | Path | 
              "batch_size", "device", "output", *READ_OPTIONS}
     check_options(options, known, "evaluate")
     source, raw = resolve_data(data, options)
-    reading = read_options(options)
+    reading = pop_read_options(options)
     return evaluate_model(model_path(model), source, split, options=reading, report_dir=report_dir,
                           overwrite=overwrite, raw=raw, **options)
 
@@ -155,7 +156,7 @@ def explore(data, output_dir: str | Path | None = None, *, model: str | None = N
         from fineclass.rundir import default_output_dir
 
         output_dir = default_output_dir(source) + "-explore" if raw is None else "runs/data-explore"
-    reading = read_options(options)
+    reading = pop_read_options(options)
     return explore_data(source, Path(output_dir), model, options=reading, overwrite=overwrite, raw=raw, **options)
 
 

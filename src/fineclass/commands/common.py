@@ -95,11 +95,3 @@ def check_device(device: str, model_dir: str | Path) -> str:
 
 
 DEVICE_HELP = "Torch models: auto (a CUDA GPU when torch sees one), cpu, cuda or cuda:N. ONNX exports run on the CPU."
-
-
-
-
-def read_options(delimiter=None, quotechar=None, encoding=None, header=None, columns=None):
-    from fineclass.data.read import ReadOptions
-
-    return ReadOptions(delimiter=delimiter, quotechar=quotechar, encoding=encoding, header=header, columns=columns)

@@ -13,10 +13,10 @@ from fineclass.commands.common import (
     check_device,
     console,
     print_metrics_table,
-    read_options,
     user_errors,
 )
 from fineclass.commands.options import FILE_READING, reading_options
+from fineclass.data.read import ReadOptions
 
 
 @app.command()
@@ -42,7 +42,7 @@ def evaluate(
     check_device(device, model_dir)
     columns = {name: reading.pop(name) for name in list(reading) if name not in FILE_READING}
     result = evaluate_model(
-        model_dir, data, split, **columns, options=read_options(**reading), threshold=threshold,
+        model_dir, data, split, **columns, options=ReadOptions(**reading), threshold=threshold,
         batch_size=batch_size, device=device, report_dir=report_dir, overwrite=overwrite, output=output,
         announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False),
     )

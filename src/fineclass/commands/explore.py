@@ -12,10 +12,10 @@ from rich.table import Table
 from fineclass.commands.common import (
     app,
     console,
-    read_options,
     user_errors,
 )
 from fineclass.commands.options import FILE_READING, reading_options
+from fineclass.data.read import ReadOptions
 from fineclass.errors import FineclassError
 from fineclass.rundir import default_output_dir
 
@@ -38,7 +38,7 @@ def explore(
     columns = {name: reading.pop(name) for name in list(reading) if name not in FILE_READING}
     result = explore_data(
         data, output_dir or Path(default_output_dir(data) + "-explore"), model, multi_label=multi_label,
-        options=read_options(**reading), max_length=max_length, overwrite=overwrite, **columns,
+        options=ReadOptions(**reading), max_length=max_length, overwrite=overwrite, **columns,
         announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False),
     )
     print_exploration(result)

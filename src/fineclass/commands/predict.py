@@ -16,10 +16,10 @@ from fineclass.commands.common import (
     check_precision,
     console,
     err_console,
-    read_options,
     user_errors,
 )
 from fineclass.commands.options import file_reading_options
+from fineclass.data.read import ReadOptions
 from fineclass.errors import FineclassError
 
 
@@ -64,7 +64,7 @@ def predict(
         from fineclass.inference.files import check_prediction_files
         from fineclass.rundir import run_reading
 
-        options = read_options(**reading)
+        options = ReadOptions(**reading)
         plan = check_prediction_files(input, output, text_column, options, text_pair_column, run_reading(model_dir))  # before the model loads
         console.print(plan.describe(input), soft_wrap=True, highlight=False, markup=False)
     device = check_device(device, model_dir)

@@ -225,5 +225,28 @@ def string_columns_by_length(frame: pd.DataFrame, exclude: set, min_chars: float
     return [column for _, column in sorted(scored)]
 
 
+def join_text_columns(frame: pd.DataFrame, text_columns: list[str]) -> pd.Series:
+    """One text per row: the column itself, or the non-empty cells of several columns joined with TEXT_JOIN, as
+    train, evaluate and predict --input all build them."""
+    if len(text_columns) == 1:
+        return frame[text_columns[0]]
+    parts = [frame[c].map(lambda v: "" if is_blank(v) else str(v).strip()) for c in text_columns]
+    joined = [TEXT_JOIN.join(p for p in row if p) for row in zip(*parts)]
+    return pd.Series(joined, index=frame.index).replace("", None)
+
+
+def is_blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value.strip())
+
+
+def match_columns(columns: list[str], names: list[str] | None) -> list[str] | None:
+    """`names` (a run's recorded columns) as this table spells them, in any case; None unless all are present."""
+    if not names:
+        return None
+    lowered = {c.lower(): c for c in columns}
+    found = [name if name in columns else lowered.get(name.lower()) for name in names]
+    return found if all(found) else None
+
+
 def pick_label_name_column(frame: pd.DataFrame, label_column: str) -> str | None:
     return next((c for c in LABEL_NAME_COLUMNS if c in frame.columns and c != label_column), None)

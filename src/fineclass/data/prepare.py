@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from fineclass.data.columns import (
-    TEXT_JOIN,
     Columns,
     choose_columns,
+    join_text_columns,
     pick_label_name_column,
 )
 from fineclass.data.load import RawData, read_label_names
@@ -128,17 +128,8 @@ def _one_hot(frames) -> bool:
         not any("targets" in frame.columns for frame in frames.values())
 
 
-def _join_texts(frame: pd.DataFrame, text_columns: list[str]) -> pd.Series:
-    """One text per row: the column itself, or the non-empty cells of several columns joined with TEXT_JOIN."""
-    if len(text_columns) == 1:
-        return frame[text_columns[0]]
-    parts = [frame[c].map(lambda v: "" if _is_missing(v) else str(v).strip()) for c in text_columns]
-    joined = [TEXT_JOIN.join(p for p in row if p) for row in zip(*parts)]
-    return pd.Series(joined, index=frame.index).replace("", None)
-
-
 def _parse_split(split: str, frame: pd.DataFrame, columns: Columns) -> tuple[pd.DataFrame, int]:
-    texts = _join_texts(frame, columns.text)
+    texts = join_text_columns(frame, columns.text)
     text_col = " + ".join(columns.text)
     label_col = ",".join(columns.labels) if columns.wide else columns.labels[0]
     no_text = texts.isna() | texts.astype(str).str.strip().eq("")

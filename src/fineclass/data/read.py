@@ -219,7 +219,7 @@ def looks_like_fasttext(sample: str) -> bool:
 
 
 def detect_dialect(path: Path, encoding: str, fmt: str, sample: str, options: ReadOptions) -> FileLayout:
-    """Try the extension's delimiter and the sniffers' guesses; keep the first that every line agrees with."""
+    """Try the extension's delimiter and csv.Sniffer's guess; keep the first that every line agrees with."""
     checked, chosen = [], None
     for delimiter, quotechar in dialect_candidates(sample, fmt, options):  # whole-file passes: stop at the first fit
         checked.append((delimiter, quotechar, count_fields(path, encoding, delimiter, quotechar)))
@@ -237,7 +237,7 @@ def detect_dialect(path: Path, encoding: str, fmt: str, sample: str, options: Re
     if chosen is None and not multi:
         chosen = next((item for item in checked if item[2].width == 1 and not item[2].ragged), None)
     if chosen is None:
-        raise DataError(describe_dialect_failure(path, checked, options))
+        raise DataError(describe_dialect_failure(path, checked))
     delimiter, quotechar, counts = chosen
     if counts.ragged:
         logger.warning("%s: skipped %d line(s) with the wrong number of fields (%d expected), first at line %s",
@@ -262,9 +262,8 @@ def dialect_candidates(sample: str, fmt: str, options: ReadOptions) -> list[tupl
     if options.delimiter is not None:
         return [(options.delimiter, quote)]
     default = EXTENSION_DELIMITERS.get(fmt)
-    guesses = [g for g in (sniff_stdlib(sample),) if g is not None]
-    if options.quotechar:
-        guesses = [(d, options.quotechar) for d, _ in guesses]
+    sniffed = sniff_stdlib(sample)
+    guesses = [] if sniffed is None else [(sniffed[0], options.quotechar or sniffed[1])]
     ordered = [g for g in guesses if g[0] == default] + ([(default, quote)] if default else []) + guesses
     ordered += [(d, quote) for d in CANDIDATE_DELIMITERS]
     return list(dict.fromkeys(ordered))
@@ -316,7 +315,7 @@ def count_fields(path: Path, encoding: str, delimiter: str, quotechar: str) -> F
     return FieldCounts(width, len(widths), [line for line, w in widths if w != width], first_line=widths[0][0])
 
 
-def describe_dialect_failure(path: Path, checked, options: ReadOptions) -> str:
+def describe_dialect_failure(path: Path, checked) -> str:
     errors = [c.error for _, _, c in checked if c.error]
     if errors and all(c.error for _, _, c in checked):
         return f"could not read {path} as CSV: {errors[0]}"

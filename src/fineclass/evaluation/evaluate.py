@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fineclass.data.columns import match_columns
 from fineclass.data.load import load_raw_data
 from fineclass.data.prepare import prepare_task
 from fineclass.data.read import ReadOptions
@@ -99,9 +100,8 @@ def recorded_columns(reading: dict, raw) -> dict | None:
     if not reading.get("text_columns"):
         return None
     first = raw.frames.get("train", raw.frames.get("all", next(iter(raw.frames.values()))))
-    have = {str(c).lower() for c in first.columns}
     needed = reading["text_columns"] + reading.get("label_columns", []) + [reading.get("text_pair_column") or ""]
-    if not all(name.lower() in have for name in needed if name):
+    if match_columns([str(c) for c in first.columns], [name for name in needed if name]) is None:
         return None
     labels = reading.get("label_columns") or []
     wide = reading.get("wide_labels")

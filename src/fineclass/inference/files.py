@@ -14,9 +14,10 @@ import pandas as pd
 
 from fineclass.data.columns import (
     TEXT_COLUMNS,
-    TEXT_JOIN,
     first_present,
+    join_text_columns,
     known_pair,
+    match_columns,
     resolve_names,
     string_columns_by_length,
 )
@@ -48,11 +49,7 @@ class InputPlan:
         return f"read {source.name}: {self.layout.describe()}; text {' + '.join(map(repr, self.text_columns))}{pair}"
 
     def texts(self, chunk: pd.DataFrame) -> pd.Series:
-        if len(self.text_columns) == 1:
-            return chunk[self.text_columns[0]]
-        parts = [chunk[c].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v).strip())
-                 for c in self.text_columns]
-        return pd.Series([TEXT_JOIN.join(p for p in row if p) for row in zip(*parts)], index=chunk.index).replace("", None)
+        return join_text_columns(chunk, self.text_columns)
 
 
 def iter_input_chunks(path: Path, chunk_rows: int, options: ReadOptions | None = None,
@@ -75,11 +72,11 @@ def plan_input(source: Path, text_column: str | None, options: ReadOptions | Non
         raise DataError(f"{source} has a header but no rows; add the texts to classify")
     columns = [str(c) for c in first.columns]
     reading = reading or {}
-    texts = resolve_names(columns, text_column, "--text-column") if text_column else _recorded(columns, reading.get("text_columns"))
+    texts = resolve_names(columns, text_column, "--text-column") if text_column else match_columns(columns, reading.get("text_columns"))
     pair = resolve_names(columns, text_pair_column, "--text-pair-column")[0] if text_pair_column else None
     trained_on_pairs = bool(reading.get("text_pair_column"))
     if pair is None and trained_on_pairs:
-        recorded_pair = _recorded(columns, [reading["text_pair_column"]])
+        recorded_pair = match_columns(columns, [reading["text_pair_column"]])
         pair = recorded_pair[0] if recorded_pair else None
         if pair is None and texts is None and (found := known_pair(columns, exclude=set())):
             texts, pair = [found[0]], found[1]
@@ -94,15 +91,6 @@ def plan_input(source: Path, text_column: str | None, options: ReadOptions | Non
         wanted = "text column (text, sentence, content, ...)"
         raise DataError(f"{source} has no {wanted}; pass --text-column NAME (its columns are {columns})")
     return InputPlan(layout=layout, text_columns=texts, text_pair_column=pair)
-
-
-def _recorded(columns: list[str], names: list[str] | None) -> list[str] | None:
-    """The run's column names, matched in any case, when all of them are in this file."""
-    if not names:
-        return None
-    lowered = {c.lower(): c for c in columns}
-    found = [name if name in columns else lowered.get(name.lower()) for name in names]
-    return found if all(found) else None
 
 
 def check_prediction_files(source: Path, target: Path, text_column: str | None, options: ReadOptions | None = None,
