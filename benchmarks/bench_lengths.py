@@ -2,10 +2,12 @@
 
 Full training steps (forward, backward, AdamW) of the bundled MiniLM classifier on batches of equal-length random
 token ids, with the same number of tokens per batch at every length, for each attention implementation (sdpa,
-eager), with and without a padding mask, in bf16 autocast and fp32. Reports real tokens/s and MFU against the
-measured matmul peak of the same dtype, as `fineclass train` does.
+eager), with and without a padding mask, with the model's attention-probability dropout (0.1) or none, in bf16
+autocast and fp32. Reports real tokens/s and MFU against the measured matmul peak of the same dtype, as
+`fineclass train` does.
 
-    python benchmarks/bench_lengths.py [--lengths 64 128 256 512] [--tokens 4096] [--steps 4] [--json out.json]
+    python benchmarks/bench_lengths.py [--lengths 64 128 256 512] [--tokens 4096] [--steps 4]
+        [--attention-dropout model 0] [--json out.json]
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4, help="Timed steps per cell, after one warm-up step.")
     parser.add_argument("--attention", nargs="+", default=["sdpa", "eager"])
     parser.add_argument("--precisions", nargs="+", default=["bf16", "fp32"])
+    parser.add_argument("--attention-dropout", nargs="+", default=["model"],
+                        help="Attention-probability dropout while training: 'model' (its config's, 0.1 for MiniLM) or a number.")
     parser.add_argument("--json")
     args = parser.parse_args()
     path = resolve_model_path(args.model)
@@ -41,13 +45,16 @@ def main() -> None:
     rows = []
     for precision in args.precisions:
         for attention in args.attention:
-            model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=5, attn_implementation=attention)
-            model.train()
-            optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
-            for length in args.lengths:
-                for masked in (True, False):
-                    rows.append(measure(model, optimizer, length, args, precision, attention, masked, peaks[precision]))
-                    print(json.dumps(rows[-1]), flush=True)
+            for dropout in args.attention_dropout:
+                extra = {} if dropout == "model" else {"attention_probs_dropout_prob": float(dropout)}
+                model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=5, attn_implementation=attention, **extra)
+                model.train()
+                optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+                for length in args.lengths:
+                    for masked in (True, False):
+                        rows.append(measure(model, optimizer, length, args, precision, attention, masked, peaks[precision]))
+                        rows[-1]["attention_dropout"] = model.config.attention_probs_dropout_prob
+                        print(json.dumps(rows[-1]), flush=True)
     print_table(rows)
     if args.json:
         with open(args.json, "w") as handle:
@@ -81,10 +88,11 @@ def measure(model, optimizer, length: int, args, precision: str, attention: str,
 
 
 def print_table(rows: list[dict]) -> None:
-    print("\n| precision | attention | mask | length | batch | tokens/s | MFU |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| precision | attention | attention dropout | mask | length | batch | tokens/s | MFU |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['precision']} | {r['attention']} | {'yes' if r['mask'] else 'no'} | {r['length']} | {r['batch']} | "
+        print(f"| {r['precision']} | {r['attention']} | {r['attention_dropout']} | {'yes' if r['mask'] else 'no'} | "
+              f"{r['length']} | {r['batch']} | "
               f"{r['tokens_per_second']:,.0f} | {r['mfu']:.3f} |")
 
 

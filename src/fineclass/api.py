@@ -17,7 +17,14 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from fineclass.config import FIELD_NAMES, TrainConfig, build_config, load_config_file
+from fineclass.config import (
+    FIELD_NAMES,
+    LONG_TEXTS,
+    TrainConfig,
+    build_config,
+    load_config_file,
+    pop_long_texts,
+)
 from fineclass.data.read import ReadOptions
 from fineclass.errors import ConfigError
 
@@ -107,12 +114,13 @@ def evaluate(model, data=None, *, split: str = "test", report_dir: str | Path | 
     from fineclass.recipes.evaluate import evaluate_model
 
     known = {"text_column", "label_column", "label_columns", "text_pair_column", "label_names", "threshold",
-             "batch_size", "device", "output", *READ_OPTIONS}
+             "batch_size", "device", "output", *READ_OPTIONS, *LONG_TEXTS}
     check_options(options, known, "evaluate")
     source, raw = resolve_data(data, options)
     reading = pop_read_options(options)
+    long_texts = pop_long_texts(options)
     return evaluate_model(model_path(model), source, split, options=reading, report_dir=report_dir,
-                          overwrite=overwrite, raw=raw, **options)
+                          overwrite=overwrite, raw=raw, long_texts=long_texts, **options)
 
 
 def tune_thresholds(model, strategy: str = "per-label", min_positives: int = 10) -> dict[str, float]:
@@ -123,11 +131,14 @@ def tune_thresholds(model, strategy: str = "per-label", min_positives: int = 10)
 
 
 def export(model, quantize: str | None = None, output_dir: str | Path | None = None, *, overwrite: bool = False,
-           check: bool = True):
-    """Export to ONNX (quantize="int8" for dynamic int8); returns an `ExportResult` (path, size, check metrics)."""
+           check: bool = True, **long_texts):
+    """Export to ONNX (quantize="int8" for dynamic int8); returns an `ExportResult` (path, size, check metrics).
+    The long-text keywords (long_texts="windows", max_windows=4, ...) change how the export reads long texts."""
     from fineclass.recipes.export import export_model
 
-    return export_model(model_path(model), quantize, None if output_dir is None else Path(output_dir), overwrite, check)
+    check_options(long_texts, set(LONG_TEXTS), "export")
+    return export_model(model_path(model), quantize, None if output_dir is None else Path(output_dir), overwrite, check,
+                        long_texts=pop_long_texts(long_texts))
 
 
 def compare(data, models: list[str], output_dir: str | Path | None = None, *, progress="auto", **options):
@@ -164,6 +175,8 @@ def predict(model, texts: list[str], *, top_k: int = 1, threshold: float | None 
     """Labels for texts with a run or model directory (options as for `Predictor.from_dir`)."""
     from fineclass.inference.predictor import Predictor
 
+    if set(LONG_TEXTS) & set(options):
+        options["long_texts"] = pop_long_texts(options)  # long_texts="windows", max_windows=4, ...
     predictor = model.predictor(**options) if hasattr(model, "predictor") else Predictor.from_dir(model_path(model), **options)
     return predictor.predict(list(texts), top_k=top_k, threshold=threshold, text_pairs=text_pairs)
 
@@ -172,4 +185,6 @@ def serve(model, host: str = "127.0.0.1", port: int = 8000, **settings) -> None:
     """Serve a model over HTTP until interrupted (settings as `fineclass serve`'s options: batching, precision, ...)."""
     from fineclass.recipes.serve import build_server, run_server
 
+    if set(LONG_TEXTS) & set(settings):
+        settings["long_texts"] = pop_long_texts(settings)
     run_server(build_server(model_path(model), port=port, **settings), host, port)

@@ -11,6 +11,7 @@ import yaml
 
 from fineclass.devices import PRECISIONS
 from fineclass.errors import ConfigError
+from fineclass.rundir import LONG_TEXT_MODES, WINDOW_POOLINGS
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 SELECTION_METRICS = {
@@ -84,7 +85,21 @@ class TrainConfig(DataConfig):
     weight_decay: float = 0.01
     """AdamW weight decay."""
     max_length: int | None = None
-    """Truncate texts to this many tokens; the model's own limit when None."""
+    """Tokens per model input (the window); the model's own limit when None."""
+    long_texts: Literal["auto", "truncate", "head-tail", "windows"] = "auto"
+    """Texts over --max-length: truncate, head-tail (keep the first and last tokens), windows (overlapping windows,
+    their logits pooled per text), or auto (truncate when under 5% of the training texts are longer, else windows)."""
+    head_tokens: int | None = None
+    """head-tail: tokens kept from the start of a long text, the rest of the window from its end; a quarter when None."""
+    window_stride: int | None = None
+    """windows: tokens from one window's start to the next; half a window when None."""
+    window_pooling: Literal["mean", "max"] = "mean"
+    """windows: how a text's windows make one score: mean or max of their logits (max suits multi-label)."""
+    max_windows: int = 8
+    """windows: at most this many windows a text, the first and last kept, so one huge text cannot flood an epoch."""
+    attention_dropout: float | None = 0.0
+    """Dropout on the attention probabilities while training; the model's own (0.1 for BERTs) when None. At 0,
+    PyTorch's fused CPU attention kernel runs instead of the unfused one, which is 2-3x faster at 512 tokens."""
     seed: int = 42
     """Seed for the split, the head's initialisation and the data order."""
     metric: str | None = None
@@ -137,7 +152,8 @@ FIELD_NAMES = {f.name for f in fields(TrainConfig)}
 GROUPS = {
     "data": ("data", "text_column", "text_pair_column", "label_column", "label_columns", "label_names", "multi_label",
              "split", "max_train_samples", "max_eval_samples", "delimiter", "quotechar", "encoding", "header", "columns"),
-    "model": ("model", "max_length", "precision"),
+    "model": ("model", "max_length", "precision", "attention_dropout"),
+    "long_documents": ("long_texts", "head_tokens", "window_stride", "window_pooling", "max_windows"),
     "optimisation": ("epochs", "max_steps", "learning_rate", "batch_size", "gradient_accumulation_steps",
                      "eval_batch_size", "head_lr_scale", "warmup_ratio", "weight_decay", "seed", "class_weights",
                      "pos_weight", "trainer_args"),
@@ -147,6 +163,18 @@ GROUPS = {
 }
 """The settings by kind: `--help` shows them in these panels, and a YAML config may nest them under these keys."""
 GROUP_OF = {name: group for group, names in GROUPS.items() for name in names}
+
+
+LONG_TEXTS = ("long_texts", "head_tokens", "window_stride", "window_pooling", "max_windows")
+"""How texts over the window are read: train's choice is saved with the model, and these options change it in
+evaluate, predict, serve and export."""
+
+
+def pop_long_texts(options: dict) -> dict:
+    """Take the long-text options out of `options`, as `Predictor.from_dir(long_texts=...)` takes them."""
+    values = {name: options.pop(name, None) for name in LONG_TEXTS}
+    values["mode"] = values.pop("long_texts")
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
@@ -309,6 +337,14 @@ def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
         (config.head_lr_scale > 0, f"--head-lr-scale must be > 0, got {config.head_lr_scale}"),
         (0 <= config.warmup_ratio < 1, f"--warmup-ratio must be in [0, 1), got {config.warmup_ratio}"),
         (config.max_length is None or config.max_length >= 2, f"--max-length must be >= 2, got {config.max_length}"),
+        (config.long_texts in ("auto", *LONG_TEXT_MODES),
+         f"--long-texts must be one of auto, {', '.join(LONG_TEXT_MODES)}, got {config.long_texts!r}"),
+        (config.window_pooling in WINDOW_POOLINGS, f"--window-pooling must be mean or max, got {config.window_pooling!r}"),
+        (config.max_windows >= 1, f"--max-windows must be >= 1, got {config.max_windows}"),
+        (config.head_tokens is None or config.head_tokens >= 1, f"--head-tokens must be >= 1, got {config.head_tokens}"),
+        (config.window_stride is None or config.window_stride >= 1, f"--window-stride must be >= 1, got {config.window_stride}"),
+        (config.attention_dropout is None or 0 <= config.attention_dropout < 1,
+         f"--attention-dropout must be in [0, 1), got {config.attention_dropout}"),
         (0 < config.threshold < 1, f"--threshold must be between 0 and 1, got {config.threshold}"),
         (config.early_stopping >= 0, f"--early-stopping must be >= 0, got {config.early_stopping}"),
         (config.save_steps is None or config.save_steps >= 1, f"--save-steps must be >= 1, got {config.save_steps}"),

@@ -49,8 +49,15 @@ def load_tokenizer(name_or_path: str):
         raise ModelError(f"could not load a tokenizer from {name_or_path!r}: {_first_line(err)}") from None
 
 
-def build_model(name_or_path: str, label_space: LabelSpace):
-    """A pretrained encoder with a new classification head sized and named for `label_space`."""
+ATTENTION_DROPOUT_FIELDS = ("attention_probs_dropout_prob", "attention_dropout")
+"""Where configs of the BERT family (BERT, RoBERTa, DeBERTa, ...) and of DistilBERT keep the attention dropout."""
+
+
+def build_model(name_or_path: str, label_space: LabelSpace, attention_dropout: float | None = None):
+    """A pretrained encoder with a new classification head sized and named for `label_space`.
+
+    `attention_dropout` replaces the dropout on attention probabilities (None keeps the model's own).
+    """
     try:
         config = AutoConfig.from_pretrained(
             name_or_path,
@@ -59,6 +66,10 @@ def build_model(name_or_path: str, label_space: LabelSpace):
             label2id=label_space.label2id,
             problem_type=label_space.problem_type,
         )
+        if attention_dropout is not None:
+            for name in ATTENTION_DROPOUT_FIELDS:
+                if hasattr(config, name):
+                    setattr(config, name, attention_dropout)
         return AutoModelForSequenceClassification.from_pretrained(name_or_path, config=config, use_safetensors=None)
     except (OSError, ValueError, KeyError) as err:
         raise ModelError(f"could not load model {name_or_path!r}: {_first_line(err)}") from None

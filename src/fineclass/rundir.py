@@ -20,6 +20,7 @@ SPLITS = "splits.json"
 DATA = "data"
 CHECKPOINTS = "checkpoints"
 THRESHOLDS = "thresholds.json"
+LONG_TEXTS = "long_texts.json"
 RUN_ENTRIES = (MODEL, METRICS, CONFIG, SPLITS, DATA, CHECKPOINTS, "report.html", "plots")
 FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
 TRAIN_INCOMPLETE = ("the run there is incomplete: free some space or choose another --output-dir, then run again "
@@ -99,6 +100,55 @@ class Thresholds:
             "strategy": self.strategy, "min_positives": self.min_positives, "default": self.default,
             "thresholds": {name: round(float(t), 4) for name, t in self.thresholds.items()},
         })
+
+
+LONG_TEXT_MODES = ("truncate", "head-tail", "windows")
+WINDOW_POOLINGS = ("mean", "max")
+
+
+@dataclass
+class LongTexts:
+    """model/long_texts.json: how texts longer than the window were read in training, so that evaluate, predict,
+    serve and ONNX exports read them the same way. A model without the file truncates at its own limit."""
+
+    mode: str = "truncate"
+    """truncate, head-tail or windows."""
+    max_length: int = 512
+    """Tokens per model input, special tokens included."""
+    head_tokens: int | None = None
+    """head-tail: tokens kept from the start (the rest of the window comes from the end); a quarter when None."""
+    window_stride: int | None = None
+    """windows: tokens from one window's start to the next; half a window when None."""
+    window_pooling: str = "mean"
+    """windows: mean or max of the windows' logits."""
+    max_windows: int = 8
+    """windows: at most this many a document (the first and last are kept)."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.mode not in LONG_TEXT_MODES:
+            problems.append(f"--long-texts must be one of auto, {', '.join(LONG_TEXT_MODES)}, got {self.mode!r}")
+        if self.window_pooling not in WINDOW_POOLINGS:
+            problems.append(f"--window-pooling must be mean or max, got {self.window_pooling!r}")
+        if self.max_windows < 1:
+            problems.append(f"--max-windows must be >= 1, got {self.max_windows}")
+        if self.head_tokens is not None and not 1 <= self.head_tokens < self.max_length - 2:
+            problems.append(f"--head-tokens must be between 1 and --max-length - 3 ({self.max_length - 3}), got {self.head_tokens}")
+        if self.window_stride is not None and not 1 <= self.window_stride <= self.max_length:
+            problems.append(f"--window-stride must be between 1 and --max-length ({self.max_length}), got {self.window_stride}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    @classmethod
+    def read(cls, model_dir: Path) -> LongTexts | None:
+        path = Path(model_dir) / LONG_TEXTS
+        if not path.is_file():
+            return None
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        return cls(**{f.name: payload[f.name] for f in fields(cls) if f.name in payload})
+
+    def write(self, model_dir: Path) -> None:
+        write_json_atomic(Path(model_dir) / LONG_TEXTS, asdict(self))
 
 
 @dataclass

@@ -15,13 +15,14 @@ from fineclass.commands.common import (
     print_metrics_table,
     user_errors,
 )
-from fineclass.commands.options import FILE_READING, reading_options
+from fineclass.commands.options import FILE_READING, long_text_options, pop_long_texts, reading_options
 from fineclass.data.read import ReadOptions
 
 
 @app.command()
 @user_errors
 @reading_options
+@long_text_options
 def evaluate(
     model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
     data: Annotated[Optional[str], typer.Argument(help="Labeled data.", show_default="the run's own saved split")] = None,
@@ -40,11 +41,12 @@ def evaluate(
     from fineclass.recipes.evaluate import evaluate_model
 
     check_device(device, model_dir)
+    long_texts = pop_long_texts(reading)
     columns = {name: reading.pop(name) for name in list(reading) if name not in FILE_READING}
     result = evaluate_model(
         model_dir, data, split, **columns, options=ReadOptions(**reading), threshold=threshold,
         batch_size=batch_size, device=device, report_dir=report_dir, overwrite=overwrite, output=output,
-        announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False),
+        long_texts=long_texts, announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False),
     )
     print_metrics_table(result.metrics, f"{split} ({result.rows} rows)")
     console.print(f"report: {result.report_path}")

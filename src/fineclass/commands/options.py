@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from fineclass.config import DEFAULT_MODEL, GROUP_OF, TrainConfig
+from fineclass.config import DEFAULT_MODEL, GROUP_OF, LONG_TEXTS, TrainConfig, pop_long_texts
 
 FLAGS = {
     "output_dir": ("--output-dir", "-o"),
@@ -88,7 +88,7 @@ def config_parameters(exclude: tuple[str, ...] = (), include: tuple[str, ...] | 
             continue
         help_text, default = option_help(field.name)
         option = typer.Option(*FLAGS.get(field.name, ()), help=help_text, show_default=default,
-                              rich_help_panel=f"{GROUP_OF[field.name].capitalize()} options")
+                              rich_help_panel=f"{GROUP_OF[field.name].replace('_', ' ').capitalize()} options")
         annotation = Annotated[Optional[cli_type(field.name)], option]
         parameters.append(inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
     return parameters
@@ -104,6 +104,22 @@ def with_config_options(command, exclude: tuple[str, ...] = (), include: tuple[s
     return command
 
 
+def long_text_options(command):
+    """The long-text options for commands that run a trained model (evaluate, predict, serve, export), with the
+    run's saved choice as their default."""
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind != p.VAR_KEYWORD]
+    added = []
+    for name in LONG_TEXTS:
+        help_text = field_docs(TrainConfig)[name]
+        if name == "long_texts":
+            help_text = "Texts over the window: truncate, head-tail (keep the first and last tokens) or windows (overlapping windows, pooled per text)."
+        option = typer.Option(help=help_text, show_default="the run's", rich_help_panel="Long documents options")
+        added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                       annotation=Annotated[Optional[cli_type(name)], option]))
+    command.__signature__ = inspect.Signature(own + [p for p in added if p.name not in {q.name for q in own}])
+    return command
+
+
 def reading_options(command):
     """The data-reading options (READING), generated from the config: for evaluate and explore."""
     return with_config_options(command, include=READING)
@@ -114,4 +130,4 @@ def file_reading_options(command):
     return with_config_options(command, include=FILE_READING)
 
 
-__all__ = ["DEFAULT_MODEL", "FILE_READING", "READING", "config_parameters", "field_docs", "file_reading_options", "option_help", "reading_options", "with_config_options"]
+__all__ = ["DEFAULT_MODEL", "FILE_READING", "LONG_TEXTS", "READING", "config_parameters", "long_text_options", "pop_long_texts", "field_docs", "file_reading_options", "option_help", "reading_options", "with_config_options"]

@@ -18,7 +18,7 @@ from fineclass.commands.common import (
     err_console,
     user_errors,
 )
-from fineclass.commands.options import file_reading_options
+from fineclass.commands.options import file_reading_options, long_text_options, pop_long_texts
 from fineclass.data.read import ReadOptions
 from fineclass.errors import FineclassError
 
@@ -26,6 +26,7 @@ from fineclass.errors import FineclassError
 @app.command()
 @user_errors
 @file_reading_options
+@long_text_options
 def predict(
     model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
     texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to classify.")] = None,
@@ -55,6 +56,7 @@ def predict(
         raise FineclassError(f"{output} already exists; pass --overwrite to replace it, or choose another --output")
     if input is not None and not input.is_file():
         raise FineclassError(f"input file not found: {input}")
+    long_texts = pop_long_texts(reading)
     if top_k < 1:
         raise FineclassError(f"--top-k must be >= 1, got {top_k}")
     if threshold is not None and not 0 < threshold < 1:
@@ -69,7 +71,7 @@ def predict(
         console.print(plan.describe(input), soft_wrap=True, highlight=False, markup=False)
     device = check_device(device, model_dir)
     predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision, device),
-                                   compile=compile, device=device)
+                                   compile=compile, device=device, long_texts=long_texts)
     if texts:
         print_predictions(predictor.predict(list(texts), top_k=top_k, threshold=threshold), as_json)
     if input is not None:
@@ -115,17 +117,20 @@ def print_predictions(predictions, as_json: bool) -> None:
 
 @app.command()
 @user_errors
+@long_text_options
 def export(
     model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
     quantize: Annotated[Optional[str], typer.Option(help="int8: dynamic int8 quantisation of the weights.")] = None,
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="The export directory.", show_default="RUN/onnx or RUN/onnx-int8")] = None,
     check: Annotated[bool, typer.Option("--check/--no-check", help="Compare with the torch model on the run's test split.")] = True,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing export.")] = False,
+    **long_text,
 ) -> None:
-    """Export to ONNX (onnxruntime-optimised, optionally int8) for fast CPU inference."""
+    """Export to ONNX (onnxruntime-optimised, optionally int8) for fast CPU inference; the export reads long texts
+    as the run did (windows run the same way), unless the long-text options say otherwise."""
     from fineclass.recipes.export import export_model
 
-    result = export_model(model_dir, quantize, output_dir, overwrite, check)
+    result = export_model(model_dir, quantize, output_dir, overwrite, check, long_texts=pop_long_texts(long_text))
     console.print(f"exported {result.path / 'model.onnx'} ({result.size_mb:.1f} MB)")
     if result.check:
         print_export_check(result)

@@ -14,10 +14,12 @@ from fineclass.commands.common import (
     console,
     user_errors,
 )
+from fineclass.commands.options import long_text_options, pop_long_texts
 
 
 @app.command()
 @user_errors
+@long_text_options
 def serve(
     model_dir: Annotated[str, typer.Argument(help="A fineclass run, model or ONNX export directory.")],
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 exposes the server to the network.")] = "127.0.0.1",
@@ -31,6 +33,7 @@ def serve(
     precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 (about 1.8x the requests/s of fp32 under load on CPUs with AMX) or auto.")] = "fp32",
     device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model before serving (about 25 s at start-up), then about 25% faster passes.")] = False,
+    **long_text,
 ) -> None:
     """Serve a model over HTTP: POST /predict, GET /info, /health, /metrics, and a web page at /."""
     from fineclass.recipes.serve import build_server, check_serve_options, run_server
@@ -40,7 +43,7 @@ def serve(
     check_precision(precision, None)
     app_ = build_server(model_dir, batching=batching, max_wait_ms=max_wait_ms, max_batch_tokens=max_batch_tokens,
                         max_texts=max_texts, max_chars=max_chars, batch_size=batch_size, precision=precision,
-                        device=device, compile=compile, port=port,
+                        device=device, compile=compile, port=port, long_texts=pop_long_texts(long_text),
                         on_compile=lambda: console.print("compiling the model (torch.compile, about 25 s)..."))
     console.print(f"serving {model_dir} on http://{host}:{port}/ (batching {'on' if batching else 'off'}); Ctrl+C or SIGTERM stops it")
     run_server(app_, host, port)

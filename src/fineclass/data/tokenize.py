@@ -8,28 +8,37 @@ import datasets
 import numpy as np
 import pandas as pd
 
+from fineclass.data.long_texts import cut_documents
 from fineclass.labels import LabelSpace
+from fineclass.rundir import LongTexts
 
 logger = logging.getLogger(__name__)
 
 
-def encode_frame(frame: pd.DataFrame, tokenizer, label_space: LabelSpace, max_length: int, split: str = "") -> datasets.Dataset:
-    """Truncate (no padding: the collator pads each batch), encode labels, and store token counts.
+def encode_frame(frame: pd.DataFrame, tokenizer, label_space: LabelSpace, max_length: int, split: str = "",
+                 long_texts: LongTexts | None = None) -> tuple[datasets.Dataset, np.ndarray]:
+    """Tokenize (no padding: the collator pads each batch), encode labels, and store token counts.
 
+    Texts over `max_length` tokens are read as `long_texts` says (truncated by default); with windows, each window
+    is a row with its text's labels. Returns the dataset and the number of rows (windows) of each text, in order.
     The `length` column lets the length-grouped sampler skip re-measuring every row at start-up.
     """
+    long_texts = long_texts or LongTexts("truncate", max_length)
     pairs = list(frame["text_pair"]) if "text_pair" in frame.columns else None
-    encoded = tokenizer(list(frame["text"]), pairs, truncation=True, max_length=max_length)
-    truncated = count_truncated(encoded, max_length)
+    pieces = cut_documents(list(frame["text"]), tokenizer, long_texts, pairs)
+    encoded = tokenizer(pieces.texts, pieces.pairs, truncation=True, max_length=max_length)
+    truncated = count_truncated(encoded, max_length) if long_texts.mode == "truncate" else 0
     if truncated:
-        logger.warning("%s: %d of %d texts are longer than %d tokens and were cut to that length (--max-length)",
-                       split or "data", truncated, len(frame), max_length)
+        logger.warning("%s: %d of %d texts are longer than %d tokens and were cut to that length (--max-length; "
+                       "--long-texts head-tail or windows reads the rest)", split or "data", truncated, len(frame), max_length)
+    if long_texts.mode == "windows" and len(pieces.texts) > len(frame):
+        logger.info("%s: %d texts read as %d windows", split or "data", len(frame), len(pieces.texts))
     if label_space.multi_label and "targets" in frame.columns:
         labels = np.stack([np.asarray(t, dtype=np.float32) for t in frame["targets"]])  # soft labels, trained as they are
     else:
         labels = label_space.encode(list(frame["labels"]) if label_space.multi_label else [l[0] for l in frame["labels"]])
     columns = {key: encoded[key] for key in tokenizer.model_input_names if key in encoded}
-    columns["labels"] = labels.tolist()
+    columns["labels"] = labels[pieces.documents].tolist()  # every window carries its text's labels
     columns["length"] = [len(ids) for ids in encoded["input_ids"]]
     features = None
     if label_space.multi_label:
@@ -40,7 +49,7 @@ def encode_frame(frame: pd.DataFrame, tokenizer, label_space: LabelSpace, max_le
                 "length": datasets.Value("int32"),
             }
         )
-    return datasets.Dataset.from_dict(columns, features=features)
+    return datasets.Dataset.from_dict(columns, features=features), pieces.counts
 
 
 def count_truncated(encoded, max_length: int) -> int:

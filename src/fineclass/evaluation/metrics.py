@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 
 from fineclass.inference.scores import sigmoid
+from fineclass.data.long_texts import first_of_each, pool_windows
 from fineclass.labels import LabelSpace
 
 
@@ -48,13 +49,19 @@ def compute_metrics(label_space: LabelSpace, logits: np.ndarray, y_true: np.ndar
     return multiclass_metrics(y_true, logits.argmax(axis=-1), label_space.names, per_class)
 
 
-def trainer_metrics_fn(label_space: LabelSpace, threshold: float = 0.5):
-    """`compute_metrics` for the Trainer: scalar metrics only, so they can be logged."""
+def trainer_metrics_fn(label_space: LabelSpace, threshold: float = 0.5, windows=None, pooling: str = "mean"):
+    """`compute_metrics` for the Trainer: scalar metrics only, so they can be logged.
+
+    `windows` holds the number of evaluation rows of each text (long texts read as windows): the rows' logits are
+    pooled per text first, so the scores are per text, never per window.
+    """
 
     def compute(eval_prediction) -> dict:
         logits = eval_prediction.predictions
         logits = logits[0] if isinstance(logits, tuple) else logits
         y_true = eval_prediction.label_ids
+        if windows is not None and len(windows) != len(logits):
+            logits, y_true = pool_windows(logits, windows, pooling), first_of_each(y_true, windows)
         if label_space.multi_label:
             y_true = (np.asarray(y_true) >= 0.5).astype(np.int64)  # soft labels are scored binarised at 0.5
         return compute_metrics(label_space, logits, y_true, threshold, per_class=False)

@@ -14,6 +14,7 @@ from fineclass.errors import ConfigError
 from fineclass.modeling import load_classifier
 from fineclass.rundir import (
     THRESHOLDS,
+    LongTexts,
     replace_dir_atomic,
     resolve_model_dir,
     run_dir_of,
@@ -30,8 +31,15 @@ def default_export_dir(model_dir: Path, quantize: str | None) -> Path:
     return base / ("onnx-int8" if quantize == "int8" else "onnx")
 
 
-def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str | None = None, overwrite: bool = False) -> Path:
-    """Write an ONNX model directory that `Predictor` and `fineclass predict` load like a torch one."""
+def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str | None = None, overwrite: bool = False,
+                long_texts=None) -> Path:
+    """Write an ONNX model directory that `Predictor` and `fineclass predict` load like a torch one.
+
+    The graph takes any sequence length; how long texts become windows is the Predictor's, saved beside the graph in
+    long_texts.json (the run's, changed by `long_texts`: a mode or a dict as `Predictor.from_dir` takes it).
+    """
+    from fineclass.inference.predictor import resolve_long_texts
+
     if quantize not in (None, "int8"):
         raise ConfigError(f"--quantize {quantize!r} is not supported; use --quantize int8 or leave it out")
     require_onnx()
@@ -39,6 +47,7 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
     target = Path(output_dir) if output_dir else default_export_dir(model_dir, quantize)
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise ConfigError(f"{target} is not empty; pass --overwrite to replace it, or choose another --output-dir")
+    policy = resolve_long_texts(LongTexts.read(model_dir), long_texts)  # checked before the slow export
     model, tokenizer = load_classifier(model_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
@@ -57,6 +66,8 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
         tokenizer.save_pretrained(staging)
         if (model_dir / THRESHOLDS).is_file():
             shutil.copy(model_dir / THRESHOLDS, staging / THRESHOLDS)
+        if policy is not None:
+            policy.write(staging)
         staging.chmod(0o755)
         replace_dir_atomic(staging, target)
     finally:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from fineclass.data.long_texts import cut_documents, pool_windows
 from fineclass.inference.backends import OnnxBackend, TorchBackend, is_onnx_dir
 from fineclass.inference.scores import sigmoid, softmax
 from fineclass.labels import LabelSpace
 from fineclass.modeling import load_classifier, load_tokenizer, model_max_length
-from fineclass.rundir import Thresholds, resolve_model_dir
+from fineclass.rundir import LongTexts, Thresholds, resolve_model_dir
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Prediction:
     labels: list[str]
     scores: list[float]
     top_k: list[tuple[str, float]] = field(default_factory=list)
+    windows: int = 1
+    """How many windows of the text the model read (more than 1 only with --long-texts windows)."""
 
     @property
     def label(self) -> str | None:
@@ -34,6 +37,7 @@ class Prediction:
             "labels": self.labels,
             "scores": [round(s, 6) for s in self.scores],
             "top_k": [{"label": n, "score": round(s, 6)} for n, s in self.top_k],
+            "windows": self.windows,
         }
 
 
@@ -41,12 +45,17 @@ class Predictor:
     """Classify texts with a fine-tuned model.
 
     Texts are sorted by token count so each batch pads only to its own longest text,
-    run under `torch.inference_mode`, and returned in the order they came in.
+    run under `torch.inference_mode`, and returned in the order they came in. Texts longer than the window are
+    read as `long_texts` says (truncated, head and tail, or overlapping windows pooled into one score per text).
     """
 
     def __init__(self, model, tokenizer, batch_size: int = 64, max_length: int | None = None, thresholds=None,
-                 precision: str = "fp32", compile: bool = False, device: str | None = None):
+                 precision: str = "fp32", compile: bool = False, device: str | None = None,
+                 long_texts: LongTexts | None = None):
         """`model` is a transformers model or a backend (TorchBackend, OnnxBackend).
+
+        `long_texts` says how texts over the window are read; truncation at `max_length` when None. Its
+        `max_length` is the window, unless `max_length` is given.
 
         `compile` torch.compiles a torch model (about 30 s once per process for MiniLM, then about 1.35x
         faster in bf16 on this CPU).
@@ -55,17 +64,27 @@ class Predictor:
         self.backend = model if isinstance(model, (TorchBackend, OnnxBackend)) else TorchBackend(model, precision, compile, device)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
-        self.max_length = model_max_length(tokenizer, self.backend.config, max_length)
+        window = max_length if max_length is not None else (long_texts.max_length if long_texts else None)
+        self.max_length = model_max_length(tokenizer, self.backend.config, window)
+        long_texts = long_texts or LongTexts("truncate", self.max_length)
+        self.long_texts = LongTexts(**{**long_texts.__dict__, "max_length": self.max_length})
         self.label_space = LabelSpace.from_model_config(self.backend.config)
         self.thresholds = np.full(self.label_space.num_labels, 0.5) if thresholds is None else np.asarray(thresholds)
         self._single_text_tokenizer = single_text_tokenizer(tokenizer, self.max_length)
         self.texts_at_limit = 0
-        """Texts encoded so far that reached `max_length` tokens: those longer were cut there."""
+        """Texts encoded so far that reached `max_length` tokens and were truncated there (--long-texts truncate)."""
+        self.window_counts = np.zeros(0, dtype=np.int64)
+        """Windows read for each text of the last `predict_logits` call."""
 
     @classmethod
-    def from_dir(cls, path: str | Path, **kwargs) -> Predictor:
-        """Load a run, model or ONNX export directory; its thresholds.json applies when present."""
+    def from_dir(cls, path: str | Path, long_texts: LongTexts | dict | str | None = None, **kwargs) -> Predictor:
+        """Load a run, model or ONNX export directory; its thresholds.json and long_texts.json apply when present.
+
+        `long_texts` replaces the saved way of reading long texts: a `LongTexts`, a mode ("windows"), or a dict of
+        the fields to change ({"mode": "windows", "max_windows": 4}).
+        """
         model_dir = resolve_model_dir(path)
+        kwargs["long_texts"] = resolve_long_texts(LongTexts.read(model_dir), long_texts)
         if is_onnx_dir(model_dir):
             kwargs.pop("compile", None)  # nothing to compile in an ONNX graph
             kwargs.pop("device", None)  # ONNX exports run on the CPU
@@ -78,8 +97,22 @@ class Predictor:
         return cls(model, tokenizer, **kwargs)
 
     def predict_logits(self, texts: list[str], text_pairs: list[str] | None = None) -> np.ndarray:
-        """Raw logits, one row per text, in input order."""
-        return self.logits_from_encoded(self.encode(texts, text_pairs))
+        """Raw logits, one row per text, in input order (a long text's windows pooled into one row)."""
+        encoded, counts = self.encode_documents(texts, text_pairs)
+        self.window_counts = counts
+        return self.pool(self.logits_from_encoded(encoded), counts)
+
+    def encode_documents(self, texts: list[str], text_pairs: list[str] | None = None) -> tuple[dict, np.ndarray]:
+        """`encode` for whole texts: each long text becomes its window(s) as `long_texts` says. Returns the
+        encoded inputs, one per window, and the number of windows of each text (consecutive in the inputs)."""
+        if text_pairs is not None and len(list(text_pairs)) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(list(text_pairs))} text pairs; give one pair per text")
+        pieces = cut_documents(list(texts), self.tokenizer, self.long_texts, None if text_pairs is None else list(text_pairs))
+        return self.encode(pieces.texts, pieces.pairs), pieces.counts
+
+    def pool(self, logits: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """One row of logits per text from its windows' rows."""
+        return pool_windows(logits, counts, self.long_texts.window_pooling)
 
     def encode(self, texts: list[str], text_pairs: list[str] | None = None) -> dict[str, list[list[int]]]:
         """Token ids (and masks) per text, truncated to the model's limit and not yet padded.
@@ -102,7 +135,8 @@ class Predictor:
         else:
             batch = self.tokenizer(list(texts), text_pairs, truncation=True, max_length=self.max_length)
             encoded = {k: batch[k] for k in self.tokenizer.model_input_names if k in batch}
-        self.texts_at_limit += sum(len(ids) >= self.max_length for ids in encoded["input_ids"])
+        if self.long_texts.mode == "truncate":  # other modes cut long texts themselves
+            self.texts_at_limit += sum(len(ids) >= self.max_length for ids in encoded["input_ids"])
         return encoded
 
     def logits_from_encoded(self, encoded: dict[str, list[list[int]]]) -> np.ndarray:
@@ -142,20 +176,22 @@ class Predictor:
         """Labels for each text (or each (text, pair) with `text_pairs`); multi-label keeps every label at or
         above its threshold."""
         probs = self.predict_proba(texts, text_pairs)
-        return self.decide(texts, probs, top_k, threshold)
+        return self.decide(texts, probs, top_k, threshold, self.window_counts)
 
-    def decide(self, texts, probs: np.ndarray, top_k: int = 1, threshold: float | None = None) -> list[Prediction]:
+    def decide(self, texts, probs: np.ndarray, top_k: int = 1, threshold: float | None = None,
+               windows=None) -> list[Prediction]:
         names = self.label_space.names
         thresholds = self.thresholds if threshold is None else np.full(len(names), threshold)
         results = []
-        for text, p in zip(texts, probs):
+        windows = np.ones(len(probs), dtype=np.int64) if windows is None else windows
+        for text, p, count in zip(texts, probs, windows):
             ranked = np.argsort(-p, kind="stable")
             top = [(names[i], float(p[i])) for i in ranked[:max(top_k, 1)]]
             if self.label_space.multi_label:
                 chosen = [i for i in ranked if p[i] >= thresholds[i]]
             else:
                 chosen = [int(ranked[0])]
-            results.append(Prediction(text, [names[i] for i in chosen], [float(p[i]) for i in chosen], top))
+            results.append(Prediction(text, [names[i] for i in chosen], [float(p[i]) for i in chosen], top, int(count)))
         return results
 
 
@@ -195,6 +231,23 @@ def split_by_length(lengths: np.ndarray, call_cost_tokens: int | None, pad_multi
         parts.append(slice(int(cut[end]), end))
         end = int(cut[end])
     return parts[::-1]
+
+
+def resolve_long_texts(saved: LongTexts | None, override: LongTexts | dict | str | None) -> LongTexts | None:
+    """The saved way of reading long texts, changed by `override` (auto, or nothing given, keeps the saved one)."""
+    if isinstance(override, LongTexts):
+        return override
+    if isinstance(override, str):
+        override = {"mode": override}
+    changes = {k: v for k, v in (override or {}).items() if v is not None}
+    if changes.get("mode") == "auto":
+        changes.pop("mode")
+    if not changes:
+        return saved
+    base = saved.__dict__ if saved is not None else {}
+    if "max_length" not in changes and "max_length" not in base:
+        changes["max_length"] = 10**6  # the model's own limit, as Predictor resolves it
+    return LongTexts(**{**base, **changes})
 
 
 def read_thresholds(model_dir: Path, label_space: LabelSpace) -> np.ndarray | None:

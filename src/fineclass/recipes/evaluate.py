@@ -37,10 +37,11 @@ def evaluate_model(model: str | Path, data: str | None = None, split: str = "tes
                    label_column=None, label_columns=None, text_pair_column=None, label_names=None,
                    options: ReadOptions | None = None, threshold: float | None = None, batch_size: int = 128,
                    device: str = "auto", report_dir: Path | None = None, overwrite: bool = False,
-                   output: Path | None = None, announce=None, raw=None) -> EvaluationResult:
+                   output: Path | None = None, announce=None, raw=None, long_texts=None) -> EvaluationResult:
     """Score `model` (a run, model or ONNX directory) on its run's `split`, or on `data` read as `train` reads it.
 
-    Writes report.html and plots/ into `report_dir`, and the metrics to `output` when given.
+    Writes report.html and plots/ into `report_dir`, and the metrics to `output` when given. `long_texts` changes
+    how texts over the window are read (a mode, or a dict as `Predictor.from_dir` takes it); the run's by default.
     """
     if threshold is not None and not 0 < threshold < 1:
         raise ConfigError(f"--threshold must be between 0 and 1, got {threshold}")
@@ -51,7 +52,7 @@ def evaluate_model(model: str | Path, data: str | None = None, split: str = "tes
         raise FineclassError(f"{out / 'report.html'} already exists; pass --overwrite to replace it, or choose another --report-dir")
     frame = load_eval_frame(model_dir, data, split, text_column, label_column, label_names, options=options,
                             label_columns=label_columns, text_pair_column=text_pair_column, announce=announce, raw=raw)
-    predictor = Predictor.from_dir(model_dir, batch_size=batch_size, device=device)
+    predictor = Predictor.from_dir(model_dir, batch_size=batch_size, device=device, long_texts=long_texts)
     result = evaluate_frame(predictor, frame, split, threshold)
     run_dir = run_dir_of(model_dir)
     run_metrics = RunMetrics.read(run_dir).to_dict() if run_dir and (run_dir / "metrics.json").is_file() else {}

@@ -22,9 +22,12 @@ class ExportResult:
 
 
 def export_model(model: str | Path, quantize: str | None = None, output_dir: Path | None = None,
-                 overwrite: bool = False, check: bool = True) -> ExportResult:
-    """Export to ONNX; with `check`, score the export and the torch model on the run's saved test split."""
-    target = export_onnx(model, output_dir, quantize, overwrite)
+                 overwrite: bool = False, check: bool = True, long_texts=None) -> ExportResult:
+    """Export to ONNX; with `check`, score the export and the torch model on the run's saved test split.
+
+    `long_texts` changes how the export reads texts over the window (saved in its long_texts.json); the run's by default.
+    """
+    target = export_onnx(model, output_dir, quantize, overwrite, long_texts)
     result = ExportResult(path=target, size_mb=(target / "model.onnx").stat().st_size / 1e6)
     model_dir = resolve_model_dir(model)
     run_dir = run_dir_of(model_dir)
@@ -32,5 +35,5 @@ def export_model(model: str | Path, quantize: str | None = None, output_dir: Pat
         frame = load_eval_frame(model_dir, None, "test")
         result.rows = len(frame)
         for name, path in (("torch", model_dir), ("onnx", target)):
-            result.check[name] = evaluate_frame(Predictor.from_dir(path, batch_size=128), frame).metrics
+            result.check[name] = evaluate_frame(Predictor.from_dir(path, batch_size=128, long_texts=long_texts), frame).metrics
     return result

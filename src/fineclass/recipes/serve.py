@@ -32,8 +32,10 @@ def check_serve_options(port: int, max_wait_ms: float, max_batch_tokens: int, ma
 
 def build_server(model: str | Path, *, batching: bool = True, max_wait_ms: float = 5.0, max_batch_tokens: int = 8192,
                  max_texts: int = 64, max_chars: int = 10_000, batch_size: int = 64, precision: str = "fp32",
-                 device: str = "auto", compile: bool = False, port: int = 8000, on_compile=None):
-    """The FastAPI app for `model`, with its model loaded on the one thread that will run it."""
+                 device: str = "auto", compile: bool = False, port: int = 8000, on_compile=None, long_texts=None):
+    """The FastAPI app for `model`, with its model loaded on the one thread that will run it.
+
+    `long_texts` changes how texts over the window are read (a mode or a dict, as `Predictor.from_dir` takes it)."""
     try:
         from fineclass.serving.app import ServeSettings, create_app
         from fineclass.serving.batcher import BatchingSettings, model_thread
@@ -46,7 +48,8 @@ def build_server(model: str | Path, *, batching: bool = True, max_wait_ms: float
     # Load on the thread that will run the model: torch's OpenMP threads stay with it (see model_thread).
     executor = model_thread()
     predictor = executor.submit(Predictor.from_dir, model, batch_size=batch_size, device=device,
-                                precision=resolve_precision(precision, device), compile=compile).result()
+                                precision=resolve_precision(precision, device), compile=compile,
+                                long_texts=long_texts).result()
     if compile and isinstance(predictor.backend, TorchBackend) and on_compile:  # an ONNX export has nothing to compile
         on_compile()
     executor.submit(predictor.warm_up).result()  # the first request should not pay for compiling or kernel set-up

@@ -27,6 +27,7 @@ from fineclass.data.split import (
     sample_stratified,
     split_task,
 )
+from fineclass.data.long_texts import choose_mode, describe, over_window_share
 from fineclass.data.tokenize import encode_frame
 from fineclass.devices import resolve_precision
 from fineclass.evaluation.evaluate import evaluate_frame
@@ -48,6 +49,7 @@ from fineclass.rundir import (
     CONFIG,
     DATA,
     MODEL,
+    LongTexts,
     RunMetrics,
     SplitsRecord,
     prepare_output_dir,
@@ -121,13 +123,15 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     if not resume and is_main_process():
         prepare_output_dir(out, config.overwrite)
     set_seed(config.seed)  # the new head's initial weights depend on it
-    model = build_model(model_path, label_space)
+    model = build_model(model_path, label_space, config.attention_dropout)
     max_length = model_max_length(tokenizer, model.config, config.max_length)
+    long_texts, long_texts_record = choose_long_texts(config, tokenizer, frames["train"], max_length)
+    (announce or logger.info)(f"long texts: {long_texts_record['reason']}; {describe(long_texts, tokenizer)}")
     if not resume and is_main_process():
         write_run_inputs(out, config, task, frames)
 
     precision = resolve_precision(config.precision)
-    trainer = build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress)
+    trainer = build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress, long_texts)
     stopper = StopOnSignal()
     trainer.add_callback(stopper)
     start = time.perf_counter()
@@ -144,7 +148,7 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
             f"{out / CHECKPOINTS}: run the same command with --resume to continue"
         )
 
-    model_dir = save_model(out, trainer, tokenizer, label_space, config)
+    model_dir = save_model(out, trainer, tokenizer, label_space, config, long_texts)
     # Score the saved model as `evaluate` and `predict` will load it (accelerate leaves the in-memory
     # model wrapped in bf16 autocast after mixed-precision training).
     predictor = Predictor.from_dir(model_dir, batch_size=config.eval_batch_size, max_length=max_length,
@@ -152,8 +156,9 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     if label_space.multi_label:
         predictor.thresholds = tune_on_validation(predictor, frames["validation"], model_dir, config)
     metrics, test_result = collect_metrics(config, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
+    metrics["train"]["long_texts"] = long_texts_record
     if test_result is not None and config.baseline:
-        metrics["baseline"] = baseline_metrics(model_path, tokenizer, label_space, frames["test"], config, max_length)
+        metrics["baseline"] = baseline_metrics(model_path, tokenizer, label_space, frames["test"], config, long_texts)
     record = RunMetrics.from_dict(metrics)
     record.write(out)
     if test_result is not None and config.report:
@@ -181,8 +186,23 @@ def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dic
     record.write(out)
 
 
-def build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress=None):
-    datasets = {split: encode_frame(frames[split], tokenizer, label_space, max_length, split) for split in ("train", "validation")}
+def choose_long_texts(config: TrainConfig, tokenizer, train: pd.DataFrame, max_length: int) -> tuple[LongTexts, dict]:
+    """The way this run reads texts over the window (`--long-texts auto` decides from the training texts), and a
+    record of the choice for metrics.json."""
+    pairs = list(train["text_pair"]) if "text_pair" in train.columns else None
+    lengths = np.array([len(ids) for ids in tokenizer(list(train["text"]), pairs, verbose=False)["input_ids"]])
+    mode, reason = choose_mode(config.long_texts, lengths, max_length)
+    policy = LongTexts(mode, max_length, config.head_tokens, config.window_stride, config.window_pooling, config.max_windows)
+    return policy, {"requested": config.long_texts, "mode": mode, "reason": reason,
+                    "texts_over_window": round(over_window_share(lengths, max_length), 4), **policy.__dict__}
+
+
+def build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress=None,
+                  long_texts: LongTexts | None = None):
+    encoded = {split: encode_frame(frames[split], tokenizer, label_space, max_length, split, long_texts)
+               for split in ("train", "validation")}
+    datasets = {split: dataset for split, (dataset, _) in encoded.items()}
+    windows = encoded["validation"][1]  # validation scores are per text: its windows' logits are pooled first
     collator_cls = MultiLabelCollator if label_space.multi_label else DataCollatorWithPadding
     callbacks = [progress] if progress is not None else []
     if config.early_stopping:
@@ -194,7 +214,7 @@ def build_trainer(config, out, model, tokenizer, label_space, frames, max_length
         eval_dataset=datasets["validation"],
         processing_class=tokenizer,
         data_collator=collator_cls(tokenizer=tokenizer),
-        compute_metrics=trainer_metrics_fn(label_space, config.threshold),
+        compute_metrics=trainer_metrics_fn(label_space, config.threshold, windows, config.window_pooling),
         callbacks=callbacks,
         head_lr_scale=config.head_lr_scale,
         **loss_weights(config, label_space, datasets["train"]),
@@ -212,11 +232,14 @@ def loss_weights(config: TrainConfig, label_space: LabelSpace, train_dataset) ->
     return {}
 
 
-def save_model(out: Path, trainer, tokenizer, label_space: LabelSpace, config: TrainConfig) -> Path:
+def save_model(out: Path, trainer, tokenizer, label_space: LabelSpace, config: TrainConfig,
+               long_texts: LongTexts | None = None) -> Path:
     """Write the best model into a staging directory, then move it into place in one rename."""
     staging = out / ".model.partial"
     trainer.save_model(str(staging))
     tokenizer.save_pretrained(str(staging))
+    if long_texts is not None:
+        long_texts.write(staging)  # evaluate, predict, serve and exports read long texts as training did
     (staging / "training_args.bin").unlink(missing_ok=True)  # a Trainer pickle, not part of the model
     replace_dir_atomic(staging, out / MODEL)
     return out / MODEL
@@ -292,11 +315,13 @@ def model_summary(model, base: str) -> dict:
     }
 
 
-def baseline_metrics(model_path: str, tokenizer, label_space: LabelSpace, test: pd.DataFrame, config: TrainConfig, max_length: int) -> dict:
+def baseline_metrics(model_path: str, tokenizer, label_space: LabelSpace, test: pd.DataFrame, config: TrainConfig,
+                     long_texts: LongTexts) -> dict:
     """Tutorial 003's comparison: the pretrained encoder with an untrained head, on the same test rows."""
     set_seed(config.seed)
     untrained = build_model(model_path, label_space)
-    predictor = Predictor(untrained, tokenizer, config.eval_batch_size, max_length, np.full(label_space.num_labels, config.threshold))
+    predictor = Predictor(untrained, tokenizer, config.eval_batch_size, long_texts.max_length,
+                          np.full(label_space.num_labels, config.threshold), long_texts=long_texts)
     metrics = evaluate_frame(predictor, test, "test").metrics
     metrics.pop("per_class", None)
     return metrics

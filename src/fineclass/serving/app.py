@@ -71,6 +71,8 @@ class TextPrediction(BaseModel):
     labels: list[str] = Field(description="The label (multi-class) or every label at or above its threshold (multi-label).")
     scores: list[float] = Field(description="The scores of `labels`, in the same order.")
     top_k: list[ScoredLabel]
+    windows: int = Field(1, description="How many windows of the text the model read (over 1 only for long texts "
+                                        "with --long-texts windows; their scores are pooled).")
 
 
 class PredictResponse(BaseModel):
@@ -125,11 +127,12 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None, mode
             return error(413, f"text_pairs[{long}] has {len(pairs[long])} characters, over the limit of {settings.max_chars}; "
                               "shorten it or start the server with a larger --max-chars")
         try:
-            logits = await batcher.submit(predictor.encode(request.texts, pairs))
+            encoded, windows = predictor.encode_documents(request.texts, pairs)
+            logits = predictor.pool(await batcher.submit(encoded), windows)
         except Exception as err:  # the failure is this request's; the server carries on
             logger.exception("prediction failed")
             return error(500, f"prediction failed: {type(err).__name__}: {err}")
-        results = predictor.decide(request.texts, predictor.probabilities(logits), request.top_k, request.threshold)
+        results = predictor.decide(request.texts, predictor.probabilities(logits), request.top_k, request.threshold, windows)
         # A Response skips FastAPI's re-validation of the payload against PredictResponse (it is built to match).
         return JSONResponse({"model": info["name"], "predictions": [r.to_dict() for r in results]})
 
@@ -248,6 +251,7 @@ def model_info(predictor: Predictor, model_dir: str | Path | None, settings: Ser
         "thresholds": dict(zip(space.names, map(float, predictor.thresholds))) if space.multi_label else None,
         "backend": getattr(predictor.backend, "precision", type(predictor.backend).__name__),
         "max_length": predictor.max_length,
+        "long_texts": asdict(predictor.long_texts),
         "metrics": {key: metrics[key] for key in ("test", "baseline", "selection_metric") if key in metrics},
         "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars},
         # How the run built each text: a client of a model trained on several columns joins them with text_join.

@@ -1,0 +1,182 @@
+"""Texts longer than the model's window: cut them (truncate), keep their head and tail, or read them as overlapping
+windows whose scores are pooled into one per document.
+
+Every mode turns a text into one or more pieces of the original string, cut at token boundaries found with the
+fast tokenizer's character offsets. The pieces are then encoded like any other text, so the same code serves
+training, evaluation, prediction, serving and ONNX exports, single texts and text pairs alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from fineclass.errors import ConfigError
+from fineclass.rundir import LongTexts
+
+logger = logging.getLogger(__name__)
+
+AUTO_SHARE = 0.05
+"""`auto` keeps plain truncation while fewer than this share of the training texts exceed the window."""
+AUTO_LONG_MODE = "windows"
+"""What `auto` picks for long data: measured on the BBC news articles (benchmarks/RESULTS.md, issue 15)."""
+
+
+@dataclass
+class Pieces:
+    """The model inputs for a list of documents: `texts[i]` (and `pairs[i]`) belong to document `documents[i]`."""
+
+    texts: list[str]
+    pairs: list[str] | None
+    documents: np.ndarray
+    counts: np.ndarray
+    """Windows per document (1 for every mode but `windows`)."""
+
+
+def content_budget(tokenizer, max_length: int, paired: bool = False) -> int:
+    """Tokens of text that fit in one window, after the special tokens ([CLS] ... [SEP])."""
+    return max_length - tokenizer.num_special_tokens_to_add(pair=paired)
+
+
+def head_tokens_of(policy: LongTexts, budget: int) -> int:
+    return min(budget - 1, policy.head_tokens if policy.head_tokens is not None else budget // 4)
+
+
+def stride_of(policy: LongTexts, budget: int) -> int:
+    return max(1, min(budget, policy.window_stride if policy.window_stride is not None else budget // 2))
+
+
+def cut_documents(texts: list[str], tokenizer, policy: LongTexts, pairs: list[str] | None = None) -> Pieces:
+    """Split or shorten each text as `policy.mode` says; texts within the window stay as they are.
+
+    `truncate` returns the texts unchanged (the tokenizer cuts them later), so short-text data costs nothing extra.
+    """
+    count = len(texts)
+    if policy.mode == "truncate" or count == 0:
+        return Pieces(list(texts), None if pairs is None else list(pairs), np.arange(count), np.ones(count, dtype=np.int64))
+    require_offsets(tokenizer, policy.mode)
+    encoded = tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True, truncation=False,
+                        verbose=False)
+    budgets = np.full(count, content_budget(tokenizer, policy.max_length, pairs is not None))
+    if pairs is not None:  # the pair's own tokens share the window
+        pair_lengths = [len(ids) for ids in tokenizer(list(pairs), add_special_tokens=False, verbose=False)["input_ids"]]
+        budgets = np.maximum(budgets - np.array(pair_lengths, dtype=np.int64), max(8, int(budgets[0]) // 4))
+    pieces, documents = [], []
+    for index, (text, offsets) in enumerate(zip(texts, encoded["offset_mapping"])):
+        spans = token_spans(len(offsets), int(budgets[index]), policy)
+        for span in spans:
+            pieces.append(text_of_spans(text, offsets, span))
+            documents.append(index)
+    documents = np.array(documents, dtype=np.int64)
+    paired = None if pairs is None else [pairs[d] for d in documents]
+    return Pieces(pieces, paired, documents, np.bincount(documents, minlength=count))
+
+
+def token_spans(length: int, budget: int, policy: LongTexts) -> list[list[tuple[int, int]]]:
+    """Which token ranges of a `length`-token text each piece keeps: one list of (start, end) ranges a piece."""
+    if length <= budget:
+        return [[(0, length)]]
+    if policy.mode == "head-tail":
+        head = head_tokens_of(policy, budget)
+        return [[(0, head), (length - (budget - head), length)]]
+    stride = stride_of(policy, budget)
+    # Windows of the full budget each: the last one ends at the text's end, so none is short or padded.
+    starts = list(range(0, length - budget, stride)) + [length - budget]
+    if len(starts) > policy.max_windows:  # a huge document must not flood an epoch: keep the first, last and evenly between
+        keep = np.unique(np.linspace(0, len(starts) - 1, policy.max_windows).round().astype(int))
+        starts = [starts[i] for i in keep]
+    return [[(start, start + budget)] for start in starts]
+
+
+def text_of_spans(text: str, offsets, spans: list[tuple[int, int]]) -> str:
+    """The characters that token ranges cover; separate ranges (head and tail) are joined with a space."""
+    if spans == [(0, len(offsets))]:
+        return text
+    parts = [text[offsets[start][0]:offsets[end - 1][1]] for start, end in spans if end > start]
+    return " ".join(parts)
+
+
+def pool_windows(logits: np.ndarray, counts: np.ndarray, pooling: str = "mean") -> np.ndarray:
+    """One row of logits per document from its windows' rows (documents' windows are consecutive).
+
+    `mean` averages the logits. `max` takes each label's largest logit, which for multi-label is the largest
+    sigmoid probability of any window: a label present anywhere in the document.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if len(counts) == len(logits) and (counts == 1).all():
+        return logits
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    if pooling == "max":
+        return np.maximum.reduceat(logits, starts, axis=0)
+    return np.add.reduceat(logits, starts, axis=0) / counts[:, None]
+
+
+def first_of_each(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The first window's row of each document (the labels, which every window of a document shares)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    return np.asarray(values)[np.concatenate([[0], np.cumsum(counts)[:-1]])]
+
+
+def require_offsets(tokenizer, mode: str) -> None:
+    if not getattr(tokenizer, "is_fast", False):
+        raise ConfigError(f"--long-texts {mode} needs a fast tokenizer (character offsets); this model's "
+                          f"{type(tokenizer).__name__} is not one: use --long-texts truncate")
+
+
+def over_window_share(lengths: np.ndarray, max_length: int) -> float:
+    """Share of texts whose token count (with special tokens) exceeds the window."""
+    lengths = np.asarray(lengths)
+    return float((lengths > max_length).mean()) if len(lengths) else 0.0
+
+
+def choose_mode(requested: str, lengths: np.ndarray, max_length: int) -> tuple[str, str]:
+    """The mode to use and why, for `--long-texts auto` (other modes stand as they are)."""
+    if requested != "auto":
+        return requested, f"--long-texts {requested}"
+    share = over_window_share(lengths, max_length)
+    if share < AUTO_SHARE:
+        return "truncate", (f"--long-texts auto: {share:.1%} of the training texts exceed {max_length} tokens "
+                            f"(under {AUTO_SHARE:.0%}), so they are truncated")
+    return AUTO_LONG_MODE, (f"--long-texts auto: {share:.1%} of the training texts exceed {max_length} tokens "
+                            f"(at least {AUTO_SHARE:.0%}), so they are read as overlapping windows")
+
+
+def kept_share(lengths: np.ndarray, max_length: int, policy: LongTexts, budget: int) -> dict[str, float]:
+    """For `explore`: the share of all tokens each mode lets the model see, and the windows it would read."""
+    lengths = np.maximum(np.asarray(lengths, dtype=np.int64) - (max_length - budget), 0)  # content tokens only
+    total = max(int(lengths.sum()), 1)
+    truncated = np.minimum(lengths, budget)
+    windows = np.array([len(token_spans(int(n), budget, LongTexts("windows", max_length, policy.head_tokens,
+                                                                   policy.window_stride, max_windows=policy.max_windows)))
+                        for n in lengths])
+    seen = [min(int(n), seen_by_windows(int(n), budget, policy)) for n in lengths]
+    return {
+        "truncate": round(float(truncated.sum() / total), 4),
+        "head-tail": round(float(truncated.sum() / total), 4),
+        "windows": round(float(sum(seen) / total), 4),
+        "windows_per_text": round(float(windows.mean()) if len(windows) else 0.0, 3),
+        "max_windows_reached": round(float((windows >= policy.max_windows).mean()) if len(windows) else 0.0, 4),
+    }
+
+
+def seen_by_windows(length: int, budget: int, policy: LongTexts) -> int:
+    spans = token_spans(length, budget, LongTexts("windows", budget, policy.head_tokens, policy.window_stride,
+                                                  max_windows=policy.max_windows))
+    covered = np.zeros(length, dtype=bool)
+    for (start, end), in spans:
+        covered[start:end] = True
+    return int(covered.sum())
+
+
+def describe(policy: LongTexts, tokenizer) -> str:
+    """One line for the output: the mode and its settings."""
+    budget = content_budget(tokenizer, policy.max_length)
+    if policy.mode == "head-tail":
+        head = head_tokens_of(policy, budget)
+        return f"head-tail: the first {head} and the last {budget - head} tokens of texts over {policy.max_length}"
+    if policy.mode == "windows":
+        return (f"windows of {policy.max_length} tokens every {stride_of(policy, budget)}, at most {policy.max_windows} "
+                f"a text, {policy.window_pooling} of the windows' logits")
+    return f"truncate at {policy.max_length} tokens"
