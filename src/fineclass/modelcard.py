@@ -12,6 +12,14 @@ from fineclass.modeling import BUNDLED_ALIASES
 HEADLINE_METRICS = ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "exact_match")
 
 
+def long_texts_line(record: dict | None) -> str:
+    """How the model reads texts over its window; `pipeline()` itself always truncates, `fineclass predict` does not."""
+    if not record or record.get("mode") == "truncate":
+        return ""
+    return (f"- **Long texts:** {record['mode']} (`long_texts.json`, {record.get('max_length')}-token window). "
+            "`fineclass predict` and `Predictor` read long texts this way; `pipeline()` truncates them.\n")
+
+
 def write_model_card(model_dir: Path, base_model: str, label_space: LabelSpace, metrics: dict, train: dict) -> None:
     test = metrics.get("test", {})
     if base_model.lower() in BUNDLED_ALIASES:
@@ -36,7 +44,7 @@ def write_model_card(model_dir: Path, base_model: str, label_space: LabelSpace, 
 - **Task:** {task}, {label_space.num_labels} labels: {labels}
 - **Training data:** `{metrics.get('data', {}).get('source', '?')}` (rows: {rows_text})
 - **Training:** {train.get('epochs')} epochs, learning rate {train.get('learning_rate')}, batch size {train.get('batch_size')}, {train.get('seconds', 0):.0f} s
-
+{long_texts_line(train.get('long_texts'))}
 ## Test metrics
 
 | metric | value |

@@ -61,6 +61,11 @@ def print_exploration(result) -> None:
     console.print(classes)
     percentiles = ", ".join(f"{k} {v}" for k, v in result.token_percentiles.items())
     console.print(f"token lengths: {percentiles}; {result.truncated_share:.2%} of texts exceed the limit of {result.max_length}")
+    kept = result.long_texts
+    if kept:
+        console.print(f"tokens read: truncate {kept['truncate']:.1%}, head-tail {kept['head-tail']:.1%} (from both ends), "
+                      f"windows {kept['windows']:.1%} ({kept['windows_per_text']} windows a text); "
+                      f"--long-texts auto would choose {kept['auto']}")
     if result.labels_per_text:
         console.print(f"labels per text: mean {result.labels_per_text['mean']}, "
                       f"{result.labels_per_text['share_with_several']:.2%} with several")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from fineclass import html as page_html
 from fineclass import plots
+from fineclass.data.long_texts import choose_mode, content_budget, kept_share
 from fineclass.data.prepare import TaskData
 from fineclass.data.tokenize import token_lengths
 
@@ -28,6 +29,8 @@ class Exploration:
     max_length: int
     truncated_share: float
     labels_per_text: dict[str, float] = field(default_factory=dict)
+    long_texts: dict = field(default_factory=dict)
+    """The share of text tokens each --long-texts mode keeps, windows per text, and what auto would choose."""
     figures: dict[str, Path] = field(default_factory=dict)
     report_path: Path | None = None
 
@@ -63,6 +66,8 @@ def explore_task(task: TaskData, tokenizer, max_length: int, output_dir: Path) -
         token_percentiles={f"p{p}": int(np.percentile(lengths, p)) for p in (50, 90, 95, 99, 100)},
         max_length=max_length,
         truncated_share=round(float((lengths > max_length).mean()), 4),
+        long_texts={"auto": choose_mode("auto", lengths, max_length)[0],
+                    **kept_share(lengths, max_length, content_budget(tokenizer, max_length))},
     )
     figures = output_dir / "plots"
     result.figures["class_counts"] = plots.plot_class_counts(class_counts, figures / "class_counts.png")
@@ -76,6 +81,17 @@ def explore_task(task: TaskData, tokenizer, max_length: int, output_dir: Path) -
             cooccurrence(frame["labels"], names), names, figures / "cooccurrence.png", "Label co-occurrence", "label", "label"
         )
     return result
+
+
+def long_texts_html(result: Exploration) -> str:
+    kept = result.long_texts
+    if not kept:
+        return ""
+    return (page_html.table(["--long-texts", "share of all text tokens the model reads"],
+                            [[mode, f"{kept[mode]:.1%}"] for mode in ("truncate", "head-tail", "windows")])
+            + f"<p>windows: {kept['windows_per_text']} a text on average, {kept['at_max_windows']:.1%} of texts at the "
+              f"--max-windows cap. head-tail reads as many tokens as truncate, from both ends. "
+              f"--long-texts auto would choose <b>{kept['auto']}</b>.</p>")
 
 
 def cooccurrence(label_lists, names) -> np.ndarray:
@@ -99,7 +115,8 @@ def write_explore_html(result: Exploration, source: str, path: Path) -> Path:
         ("Words per text", h.table(["label", "mean", "median"], [[n, v["mean"], v["median"]] for n, v in result.words_by_class.items()])
          + h.image(result.figures["words_by_class"], "words per text by class")),
         ("Token lengths", h.table(["percentile", "tokens"], [[k, v] for k, v in result.token_percentiles.items()])
-         + f"<p>{result.truncated_share:.2%} of texts are longer than the limit of {result.max_length} tokens and would be truncated.</p>"
+         + f"<p>{result.truncated_share:.2%} of texts are longer than the limit of {result.max_length} tokens.</p>"
+         + long_texts_html(result)
          + h.image(result.figures["token_lengths"], "token length histogram")),
     ]
     if "cooccurrence" in result.figures:

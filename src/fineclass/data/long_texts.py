@@ -143,31 +143,34 @@ def choose_mode(requested: str, lengths: np.ndarray, max_length: int) -> tuple[s
                             f"(at least {AUTO_SHARE:.0%}), so they are read as overlapping windows")
 
 
-def kept_share(lengths: np.ndarray, max_length: int, policy: LongTexts, budget: int) -> dict[str, float]:
-    """For `explore`: the share of all tokens each mode lets the model see, and the windows it would read."""
-    lengths = np.maximum(np.asarray(lengths, dtype=np.int64) - (max_length - budget), 0)  # content tokens only
-    total = max(int(lengths.sum()), 1)
-    truncated = np.minimum(lengths, budget)
-    windows = np.array([len(token_spans(int(n), budget, LongTexts("windows", max_length, policy.head_tokens,
-                                                                   policy.window_stride, max_windows=policy.max_windows)))
-                        for n in lengths])
-    seen = [min(int(n), seen_by_windows(int(n), budget, policy)) for n in lengths]
+def kept_share(lengths: np.ndarray, max_length: int, budget: int, policy: LongTexts | None = None) -> dict[str, float]:
+    """For `explore`: the share of all text tokens each mode lets the model see, and the windows a text would need.
+
+    `lengths` are token counts with special tokens, as the tokenizer gives them; `budget` is the text tokens a window holds.
+    """
+    policy = LongTexts("windows", max_length, None, policy.window_stride if policy else None,
+                       max_windows=policy.max_windows if policy else 8)
+    content = np.maximum(np.asarray(lengths, dtype=np.int64) - (max_length - budget), 0)
+    total = max(int(content.sum()), 1)
+    spans = [token_spans(int(n), budget, policy) for n in content]
+    seen = sum(covered_tokens([span for piece in pieces for span in piece]) for pieces in spans)
+    windows = np.array([len(pieces) for pieces in spans])
     return {
-        "truncate": round(float(truncated.sum() / total), 4),
-        "head-tail": round(float(truncated.sum() / total), 4),
-        "windows": round(float(sum(seen) / total), 4),
-        "windows_per_text": round(float(windows.mean()) if len(windows) else 0.0, 3),
-        "max_windows_reached": round(float((windows >= policy.max_windows).mean()) if len(windows) else 0.0, 4),
+        "truncate": round(float(np.minimum(content, budget).sum() / total), 4),
+        "head-tail": round(float(np.minimum(content, budget).sum() / total), 4),
+        "windows": round(seen / total, 4),
+        "windows_per_text": round(float(windows.mean()), 3) if len(windows) else 0.0,
+        "at_max_windows": round(float((windows >= policy.max_windows).mean()), 4) if len(windows) else 0.0,
     }
 
 
-def seen_by_windows(length: int, budget: int, policy: LongTexts) -> int:
-    spans = token_spans(length, budget, LongTexts("windows", budget, policy.head_tokens, policy.window_stride,
-                                                  max_windows=policy.max_windows))
-    covered = np.zeros(length, dtype=bool)
-    for (start, end), in spans:
-        covered[start:end] = True
-    return int(covered.sum())
+def covered_tokens(spans: list[tuple[int, int]]) -> int:
+    """Tokens in the union of (start, end) ranges (overlapping windows count once)."""
+    count, reach = 0, 0
+    for start, end in sorted(spans):
+        count += max(0, end - max(start, reach))
+        reach = max(reach, end)
+    return count
 
 
 def describe(policy: LongTexts, tokenizer) -> str:

@@ -203,6 +203,9 @@ def build_trainer(config, out, model, tokenizer, label_space, frames, max_length
                for split in ("train", "validation")}
     datasets = {split: dataset for split, (dataset, _) in encoded.items()}
     windows = encoded["validation"][1]  # validation scores are per text: its windows' logits are pooled first
+    pooled = bool((windows > 1).any())
+    if pooled:
+        datasets["validation"], windows = texts_by_length(datasets["validation"], windows)
     collator_cls = MultiLabelCollator if label_space.multi_label else DataCollatorWithPadding
     callbacks = [progress] if progress is not None else []
     if config.early_stopping:
@@ -217,10 +220,21 @@ def build_trainer(config, out, model, tokenizer, label_space, frames, max_length
         compute_metrics=trainer_metrics_fn(label_space, config.threshold, windows, config.window_pooling),
         callbacks=callbacks,
         head_lr_scale=config.head_lr_scale,
+        ordered_eval=pooled,
         **loss_weights(config, label_space, datasets["train"]),
     )
     trainer.remove_callback(PrinterCallback)
     return trainer
+
+
+def texts_by_length(dataset, windows: np.ndarray):
+    """The rows reordered so texts of similar length follow each other (less padding per evaluation batch), each
+    text's windows kept together and in order; returns the dataset and the windows per text in the new order."""
+    starts = np.concatenate([[0], np.cumsum(windows)[:-1]])
+    longest = np.maximum.reduceat(np.asarray(dataset["length"]), starts)
+    order = np.argsort(-longest, kind="stable")
+    rows = np.concatenate([np.arange(starts[i], starts[i] + windows[i]) for i in order])
+    return dataset.select(rows), windows[order]
 
 
 def loss_weights(config: TrainConfig, label_space: LabelSpace, train_dataset) -> dict:

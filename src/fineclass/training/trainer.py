@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from torch.utils.data import SequentialSampler
 from transformers import DataCollatorWithPadding, Trainer
 
 from fineclass.training.throughput import TokenCounter
@@ -13,8 +14,12 @@ class FineclassTrainer(Trainer):
     """Counts real and padded tokens of every training batch, for throughput and MFU, and applies
     class weights or a BCE pos_weight through the public `compute_loss` hook."""
 
-    def __init__(self, *args, class_weight=None, pos_weight=None, head_lr_scale: float = 1.0, **kwargs):
+    def __init__(self, *args, class_weight=None, pos_weight=None, head_lr_scale: float = 1.0, ordered_eval: bool = False,
+                 **kwargs):
+        """`ordered_eval` keeps evaluation rows in dataset order (the Trainer groups them by length otherwise), so
+        that the windows of a long text, which follow each other in the dataset, can be pooled per text."""
         super().__init__(*args, **kwargs)
+        self.ordered_eval = ordered_eval
         self.token_counter = TokenCounter()
         self.class_weight = class_weight
         self.pos_weight = pos_weight
@@ -41,6 +46,11 @@ class FineclassTrainer(Trainer):
             **optimizer_kwargs,
         )
         return self.optimizer
+
+    def _get_eval_sampler(self, eval_dataset):
+        if self.ordered_eval and self.args.world_size <= 1:
+            return SequentialSampler(eval_dataset)
+        return super()._get_eval_sampler(eval_dataset)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.class_weight is None and self.pos_weight is None:
