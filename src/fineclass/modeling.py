@@ -66,11 +66,21 @@ def build_model(name_or_path: str, label_space: LabelSpace, attention_dropout: f
             label2id=label_space.label2id,
             problem_type=label_space.problem_type,
         )
+        pretrained = {name: getattr(config, name) for name in ATTENTION_DROPOUT_FIELDS if hasattr(config, name)}
         if attention_dropout is not None:
-            for name in ATTENTION_DROPOUT_FIELDS:
-                if hasattr(config, name):
-                    setattr(config, name, attention_dropout)
-        return AutoModelForSequenceClassification.from_pretrained(name_or_path, config=config, use_safetensors=None)
+            for name in pretrained:
+                setattr(config, name, attention_dropout)
+        model = AutoModelForSequenceClassification.from_pretrained(name_or_path, config=config, use_safetensors=None)
+        model.pretrained_attention_dropout = pretrained  # save_model writes these back into config.json
+        return model
+    except (OSError, ValueError, KeyError) as err:
+        raise ModelError(f"could not load model {name_or_path!r}: {_first_line(err)}") from None
+
+
+def load_model_config(name_or_path: str):
+    """The model's config.json, with a one-line error when it cannot be read."""
+    try:
+        return AutoConfig.from_pretrained(name_or_path)
     except (OSError, ValueError, KeyError) as err:
         raise ModelError(f"could not load model {name_or_path!r}: {_first_line(err)}") from None
 

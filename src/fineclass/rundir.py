@@ -122,7 +122,7 @@ class LongTexts:
     window_pooling: str = "mean"
     """windows: mean or max of the windows' logits."""
     max_windows: int = 8
-    """windows: at most this many a document (the first and last are kept)."""
+    """windows: at most this many a document (the first and last are kept; with 1, the first)."""
 
     def __post_init__(self) -> None:
         problems = []
@@ -132,10 +132,11 @@ class LongTexts:
             problems.append(f"--window-pooling must be mean or max, got {self.window_pooling!r}")
         if self.max_windows < 1:
             problems.append(f"--max-windows must be >= 1, got {self.max_windows}")
-        if self.head_tokens is not None and not 1 <= self.head_tokens < self.max_length - 2:
-            problems.append(f"--head-tokens must be between 1 and --max-length - 3 ({self.max_length - 3}), got {self.head_tokens}")
-        if self.window_stride is not None and not 1 <= self.window_stride <= self.max_length:
-            problems.append(f"--window-stride must be between 1 and --max-length ({self.max_length}), got {self.window_stride}")
+        # Values over the window are capped where they are used (a smaller --max-length must not break a saved run).
+        if self.head_tokens is not None and self.head_tokens < 1:
+            problems.append(f"--head-tokens must be >= 1, got {self.head_tokens}")
+        if self.window_stride is not None and self.window_stride < 1:
+            problems.append(f"--window-stride must be >= 1, got {self.window_stride}")
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -144,8 +145,12 @@ class LongTexts:
         path = Path(model_dir) / LONG_TEXTS
         if not path.is_file():
             return None
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        return cls(**{f.name: payload[f.name] for f in fields(cls) if f.name in payload})
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**{f.name: payload[f.name] for f in fields(cls) if f.name in payload})
+        except (ValueError, TypeError, AttributeError, FineclassError) as err:
+            raise ModelError(f"{path} is not a valid long-text record ({str(err).splitlines()[0]}); delete it to "
+                             "truncate long texts, or train the model again") from None
 
     def write(self, model_dir: Path) -> None:
         write_json_atomic(Path(model_dir) / LONG_TEXTS, asdict(self))

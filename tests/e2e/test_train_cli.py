@@ -109,7 +109,7 @@ def test_multilabel_run(multilabel_run, tmp_path):
     from fineclass.inference.predictor import Predictor
 
     assert np.allclose(Predictor.from_dir(out).thresholds, 0.3)  # saved thresholds are applied on load
-    predicted = run_cli("predict", out, "happy and furious", "--json", "--top-k", "3")
+    predicted = run_cli("predict", out, "i am happy and furious", "--json", "--top-k", "3")
     assert predicted.exit_code == 0
     row = json.loads(predicted.stdout.splitlines()[0])
     assert {entry["label"] for entry in row["top_k"][:2]} == {"joy", "anger"}

@@ -8,6 +8,7 @@ training, evaluation, prediction, serving and ONNX exports, single texts and tex
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 AUTO_SHARE = 0.05
 """`auto` keeps plain truncation while fewer than this share of the training texts exceed the window."""
+RETOKENIZE_SLACK = 1
+"""Tokens a cut piece leaves free in its window."""
 AUTO_LONG_MODE = "windows"
 """What `auto` picks for long data: measured on the BBC news articles (benchmarks/RESULTS.md, issue 15)."""
 
@@ -56,16 +59,18 @@ def cut_documents(texts: list[str], tokenizer, policy: LongTexts, pairs: list[st
     count = len(texts)
     if policy.mode == "truncate" or count == 0:
         return Pieces(list(texts), None if pairs is None else list(pairs), np.arange(count), np.ones(count, dtype=np.int64))
-    require_offsets(tokenizer, policy.mode)
-    encoded = tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True, truncation=False,
-                        verbose=False)
+    encoder = offset_encoder(tokenizer, policy.mode)
+    offsets_of = [encoding.offsets for encoding in encoder.encode_batch(list(texts), add_special_tokens=False)]
     budgets = np.full(count, content_budget(tokenizer, policy.max_length, pairs is not None))
     if pairs is not None:  # the pair's own tokens share the window
-        pair_lengths = [len(ids) for ids in tokenizer(list(pairs), add_special_tokens=False, verbose=False)["input_ids"]]
+        pair_lengths = [len(e.ids) for e in encoder.encode_batch(list(pairs), add_special_tokens=False)]
         budgets = np.maximum(budgets - np.array(pair_lengths, dtype=np.int64), max(8, int(budgets[0]) // 4))
     pieces, documents = [], []
-    for index, (text, offsets) in enumerate(zip(texts, encoded["offset_mapping"])):
-        spans = token_spans(len(offsets), int(budgets[index]), policy)
+    for index, (text, offsets) in enumerate(zip(texts, offsets_of)):
+        budget = int(budgets[index])
+        # A piece cut inside a word ("##ing") can re-tokenize one token longer (10 of BBC's 3,171 windows did): one
+        # token of slack keeps the cut piece's end, which the tokenizer would otherwise truncate.
+        spans = token_spans(len(offsets), budget if len(offsets) <= budget else budget - RETOKENIZE_SLACK, policy)
         for span in spans:
             pieces.append(text_of_spans(text, offsets, span))
             documents.append(index)
@@ -119,10 +124,25 @@ def first_of_each(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.asarray(values)[np.concatenate([[0], np.cumsum(counts)[:-1]])]
 
 
-def require_offsets(tokenizer, mode: str) -> None:
-    if not getattr(tokenizer, "is_fast", False):
+def has_offsets(tokenizer) -> bool:
+    """Whether the tokenizer gives character offsets (a fast, Rust-backed tokenizer), which head-tail and windows need."""
+    return getattr(tokenizer, "backend_tokenizer", None) is not None and getattr(tokenizer, "is_fast", False)
+
+
+def offset_encoder(tokenizer, mode: str = "windows"):
+    """A private copy of the fast tokenizer's backend with truncation and padding off, for the character offsets
+    of whole texts. Calling the shared tokenizer with truncation off and then on would reconfigure its backend on
+    every call, which another thread using it (a server) could see half-done."""
+    if not has_offsets(tokenizer):
         raise ConfigError(f"--long-texts {mode} needs a fast tokenizer (character offsets); this model's "
                           f"{type(tokenizer).__name__} is not one: use --long-texts truncate")
+    encoder = getattr(tokenizer, "_fineclass_offset_encoder", None)
+    if encoder is None:
+        encoder = copy.deepcopy(tokenizer.backend_tokenizer)
+        encoder.no_truncation()
+        encoder.no_padding()
+        tokenizer._fineclass_offset_encoder = encoder
+    return encoder
 
 
 def over_window_share(lengths: np.ndarray, max_length: int) -> float:
@@ -131,16 +151,42 @@ def over_window_share(lengths: np.ndarray, max_length: int) -> float:
     return float((lengths > max_length).mean()) if len(lengths) else 0.0
 
 
-def choose_mode(requested: str, lengths: np.ndarray, max_length: int) -> tuple[str, str]:
-    """The mode to use and why, for `--long-texts auto` (other modes stand as they are)."""
+def choose_mode(requested: str, lengths: np.ndarray, max_length: int, offsets: bool = True) -> tuple[str, str]:
+    """The mode to use and why, for `--long-texts auto` (other modes stand as they are). `offsets`: whether the
+    tokenizer can cut texts (a fast tokenizer); auto truncates when it cannot."""
     if requested != "auto":
         return requested, f"--long-texts {requested}"
     share = over_window_share(lengths, max_length)
     if share < AUTO_SHARE:
         return "truncate", (f"--long-texts auto: {share:.1%} of the training texts exceed {max_length} tokens "
                             f"(under {AUTO_SHARE:.0%}), so they are truncated")
+    if not offsets:
+        return "truncate", (f"--long-texts auto: {share:.1%} of the training texts exceed {max_length} tokens, but "
+                            "this tokenizer gives no character offsets (not a fast tokenizer), so they are truncated")
     return AUTO_LONG_MODE, (f"--long-texts auto: {share:.1%} of the training texts exceed {max_length} tokens "
                             f"(at least {AUTO_SHARE:.0%}), so they are read as overlapping windows")
+
+
+LONG_INPUT_TOKENS = 256
+"""auto attention dropout is 0 when the inputs are this long on average, or long texts are cut (not truncated)."""
+
+
+def choose_attention_dropout(requested: str, mode: str, lengths: np.ndarray, max_length: int) -> tuple[float | None, str]:
+    """The attention dropout for training (None: the model's own), and why.
+
+    With dropout on the attention probabilities, PyTorch's scaled-dot-product attention cannot use its fused CPU
+    kernel in training and falls back to the unfused one, which stores and masks every B x H x T x T matrix: at 512
+    tokens that made training steps 4x slower. At tweet lengths, with a padding mask, the fused kernel was 14-23%
+    slower instead (benchmarks/RESULTS.md, issue 15), so auto turns the dropout off for long inputs only.
+    """
+    if requested == "model":
+        return None, "the model's own"
+    if requested != "auto":
+        return float(requested), f"--attention-dropout {requested}"
+    mean = float(np.minimum(np.asarray(lengths), max_length).mean()) if len(lengths) else 0.0
+    if mode != "truncate" or mean >= LONG_INPUT_TOKENS:
+        return 0.0, f"0: long inputs (mean {mean:.0f} tokens, {mode}) train faster with PyTorch's fused attention"
+    return None, f"the model's own: short inputs (mean {mean:.0f} tokens)"
 
 
 def kept_share(lengths: np.ndarray, max_length: int, budget: int, policy: LongTexts | None = None) -> dict[str, float]:
@@ -175,7 +221,7 @@ def covered_tokens(spans: list[tuple[int, int]]) -> int:
 
 def describe(policy: LongTexts, tokenizer) -> str:
     """One line for the output: the mode and its settings."""
-    budget = content_budget(tokenizer, policy.max_length)
+    budget = content_budget(tokenizer, policy.max_length) - RETOKENIZE_SLACK  # as cut texts use it
     if policy.mode == "head-tail":
         head = head_tokens_of(policy, budget)
         return f"head-tail: the first {head} and the last {budget - head} tokens of texts over {policy.max_length}"

@@ -74,7 +74,8 @@ class Predictor:
         self.texts_at_limit = 0
         """Texts encoded so far that reached `max_length` tokens and were truncated there (--long-texts truncate)."""
         self.window_counts = np.zeros(0, dtype=np.int64)
-        """Windows read for each text of the last `predict_logits` call."""
+        """Windows read for each text of the last `predict_logits` call (`logits_and_windows` returns them instead,
+        for callers that share the Predictor between threads)."""
 
     @classmethod
     def from_dir(cls, path: str | Path, long_texts: LongTexts | dict | str | None = None, **kwargs) -> Predictor:
@@ -98,16 +99,22 @@ class Predictor:
 
     def predict_logits(self, texts: list[str], text_pairs: list[str] | None = None) -> np.ndarray:
         """Raw logits, one row per text, in input order (a long text's windows pooled into one row)."""
+        logits, self.window_counts = self.logits_and_windows(texts, text_pairs)
+        return logits
+
+    def logits_and_windows(self, texts: list[str], text_pairs: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Logits per text, and how many windows each text was read as."""
         encoded, counts = self.encode_documents(texts, text_pairs)
-        self.window_counts = counts
-        return self.pool(self.logits_from_encoded(encoded), counts)
+        return self.pool(self.logits_from_encoded(encoded), counts), counts
 
     def encode_documents(self, texts: list[str], text_pairs: list[str] | None = None) -> tuple[dict, np.ndarray]:
         """`encode` for whole texts: each long text becomes its window(s) as `long_texts` says. Returns the
         encoded inputs, one per window, and the number of windows of each text (consecutive in the inputs)."""
-        if text_pairs is not None and len(list(text_pairs)) != len(texts):
-            raise ValueError(f"{len(texts)} texts but {len(list(text_pairs))} text pairs; give one pair per text")
-        pieces = cut_documents(list(texts), self.tokenizer, self.long_texts, None if text_pairs is None else list(text_pairs))
+        texts = list(texts)
+        text_pairs = None if text_pairs is None else list(text_pairs)
+        if text_pairs is not None and len(text_pairs) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(text_pairs)} text pairs; give one pair per text")
+        pieces = cut_documents(texts, self.tokenizer, self.long_texts, text_pairs)
         return self.encode(pieces.texts, pieces.pairs), pieces.counts
 
     def pool(self, logits: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -175,8 +182,9 @@ class Predictor:
                 text_pairs: list[str] | None = None) -> list[Prediction]:
         """Labels for each text (or each (text, pair) with `text_pairs`); multi-label keeps every label at or
         above its threshold."""
-        probs = self.predict_proba(texts, text_pairs)
-        return self.decide(texts, probs, top_k, threshold, self.window_counts)
+        texts = list(texts)
+        logits, windows = self.logits_and_windows(texts, text_pairs)
+        return self.decide(texts, self.probabilities(logits), top_k, threshold, windows)
 
     def decide(self, texts, probs: np.ndarray, top_k: int = 1, threshold: float | None = None,
                windows=None) -> list[Prediction]:
@@ -184,7 +192,7 @@ class Predictor:
         thresholds = self.thresholds if threshold is None else np.full(len(names), threshold)
         results = []
         windows = np.ones(len(probs), dtype=np.int64) if windows is None else windows
-        for text, p, count in zip(texts, probs, windows):
+        for text, p, count in zip(texts, probs, windows, strict=True):
             ranked = np.argsort(-p, kind="stable")
             top = [(names[i], float(p[i])) for i in ranked[:max(top_k, 1)]]
             if self.label_space.multi_label:

@@ -48,8 +48,8 @@ class FineclassTrainer(Trainer):
         return self.optimizer
 
     def _get_eval_sampler(self, eval_dataset):
-        if self.ordered_eval and self.args.world_size <= 1:
-            return SequentialSampler(eval_dataset)
+        if self.ordered_eval:  # several processes: accelerate shards in order, and the gathered rows keep it
+            return SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None
         return super()._get_eval_sampler(eval_dataset)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):

@@ -81,16 +81,17 @@ def test_cut_documents_cuts_at_token_boundaries_of_the_original_text(tiny_model_
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     words = [f"w{i}" for i in range(30)]
     vocab_text = " ".join(["happy"] * 5 + ["sad"] * 20 + ["angry"] * 5)
+    # 12 tokens hold 10 of text; a cut text's pieces keep one free for re-tokenizing: windows of 9 every 4.
     pieces = cut_documents([vocab_text, "glad day"], tokenizer, LongTexts("windows", 12))
-    assert list(pieces.counts) == [5, 1] and list(pieces.documents) == [0, 0, 0, 0, 0, 1]
-    assert pieces.texts[0] == " ".join(["happy"] * 5 + ["sad"] * 5)
-    assert pieces.texts[4] == " ".join(["sad"] * 5 + ["angry"] * 5)
+    assert list(pieces.counts) == [7, 1] and list(pieces.documents) == [0] * 7 + [1]
+    assert pieces.texts[0] == " ".join(["happy"] * 5 + ["sad"] * 4)
+    assert pieces.texts[6] == " ".join(["sad"] * 4 + ["angry"] * 5)
     assert pieces.texts[-1] == "glad day"
     head_tail = cut_documents([vocab_text], tokenizer, LongTexts("head-tail", 12, head_tokens=3))
-    assert head_tail.texts == ["happy happy happy sad sad angry angry angry angry angry"]
+    assert head_tail.texts == ["happy happy happy sad angry angry angry angry angry"]
     # The vocabulary has no w-words: unknown tokens have offsets too.
     unknown = cut_documents([" ".join(words)], tokenizer, LongTexts("head-tail", 12, head_tokens=2))
-    assert unknown.texts == ["w0 w1 " + " ".join(words[22:])]
+    assert unknown.texts == ["w0 w1 " + " ".join(words[23:])]
 
 
 def test_pairs_share_the_window_and_each_window_keeps_its_pair(tiny_model_dir):
@@ -99,11 +100,11 @@ def test_pairs_share_the_window_and_each_window_keeps_its_pair(tiny_model_dir):
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     text = " ".join(["sad"] * 20)
     pieces = cut_documents([text], tokenizer, LongTexts("windows", 16), pairs=["happy glad"])
-    # 16 tokens hold [CLS] text [SEP] pair [SEP]: 3 special and 2 pair tokens leave 11 for the text
-    assert all(len(piece.split()) == 11 for piece in pieces.texts)
+    # 16 tokens hold [CLS] text [SEP] pair [SEP]: 3 special and 2 pair tokens leave 11 for the text (10 cut)
+    assert all(len(piece.split()) == 10 for piece in pieces.texts)
     assert pieces.pairs == ["happy glad"] * len(pieces.texts)
     encoded = tokenizer(pieces.texts, pieces.pairs)
-    assert all(len(ids) == 16 for ids in encoded["input_ids"])
+    assert all(len(ids) == 15 for ids in encoded["input_ids"])
 
 
 def test_bad_settings_are_one_line_errors():
@@ -111,5 +112,5 @@ def test_bad_settings_are_one_line_errors():
         LongTexts("sliding", 512)
     with pytest.raises(ConfigError, match="--window-pooling must be mean or max, got 'median'"):
         LongTexts("windows", 512, window_pooling="median")
-    with pytest.raises(ConfigError, match=r"--head-tokens must be between 1 and --max-length - 3 \(509\), got 600"):
-        LongTexts("head-tail", 512, head_tokens=600)
+    with pytest.raises(ConfigError, match=r"--window-stride must be >= 1, got 0"):
+        LongTexts("windows", 512, window_stride=0)
