@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 from fineclass.errors import ConfigError, DataError, FineclassError, ModelError  # noqa: E402 (light: no torch)
 
-_API = ("train", "evaluate", "tune_thresholds", "export", "compare", "explore", "predict", "serve")
+_API = ("train", "distill", "evaluate", "tune_thresholds", "export", "compare", "explore", "predict", "serve")
 _TYPES = {
     "Predictor": "fineclass.inference.predictor",
     "Prediction": "fineclass.inference.predictor",

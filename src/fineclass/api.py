@@ -6,6 +6,7 @@
     run.predictor().predict(["i feel great"])
     ev = fineclass.evaluate(run, other_df)
     fineclass.export(run, quantize="int8"); fineclass.compare(df, models=[...]); fineclass.explore(df)
+    student = fineclass.distill(run, layers=3)
 
 Options are the `TrainConfig` fields, checked exactly as the CLI checks its flags: a bad value raises a
 `FineclassError` with the message the CLI prints. Progress is the caller's choice: `progress="auto"` shows
@@ -96,6 +97,33 @@ def train(data, output_dir: str | Path | None = None, *, config: str | Path | Tr
     run_config, raw = train_config(data, output_dir, config, **options)
     with output_errors(Path(run_config.output_dir)):
         return run_training(run_config, progress=make_progress(progress), resume=resume, raw=raw)
+
+
+DISTILL_EXCLUDED = {"data", "model", "text_column", "text_pair_column", "label_column", "label_columns", "label_names",
+                    "multi_label", "split", "max_train_samples", "max_eval_samples", *READ_OPTIONS}
+
+
+def distill(teacher, output_dir: str | Path | None = None, *, layers: int | None = None, student: str | None = None,
+            temperature: float = 2.0, alpha: float = 0.5, unlabeled: str | Path | None = None,
+            unlabeled_column: str | None = None, progress="auto", **options):
+    """Distil a teacher run into a student trained on the teacher's split; returns the student's `RunResult`.
+
+    The student is the teacher's first `layers` layers, or `student` (a model with the teacher's tokenizer).
+    `options`: train's training options (epochs=3, learning_rate=1e-4, batch_size=32, ...).
+    """
+    from fineclass.recipes.distill import check_distill_options, run_distillation
+    from fineclass.rundir import output_errors
+
+    check_options(options, FIELD_NAMES - DISTILL_EXCLUDED - {"output_dir"}, "distill")
+    check_distill_options(layers, student, temperature, alpha)
+    teacher_dir = model_path(teacher)
+    if output_dir is None:
+        output_dir = f"{str(getattr(teacher, 'run_dir', teacher_dir)).rstrip('/')}-student-{layers if layers else 'model'}"
+    config = build_config({}, {**options, "data": str(teacher_dir), "output_dir": str(output_dir)})
+    with output_errors(Path(config.output_dir)):
+        return run_distillation(teacher_dir, config, layers=layers, student=student, temperature=temperature,
+                                alpha=alpha, unlabeled=unlabeled, unlabeled_column=unlabeled_column,
+                                progress=make_progress(progress))
 
 
 def model_path(model) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,14 @@ from fineclass.data.split import (
     sample_stratified,
     split_task,
 )
-from fineclass.data.long_texts import choose_mode, describe, over_window_share
+from fineclass.data.long_texts import (
+    choose_attention_dropout,
+    choose_mode,
+    describe,
+    has_offsets,
+    offset_encoder,
+    over_window_share,
+)
 from fineclass.data.tokenize import encode_frame
 from fineclass.devices import resolve_precision
 from fineclass.evaluation.evaluate import evaluate_frame
@@ -39,6 +47,7 @@ from fineclass.labels import LabelSpace
 from fineclass.modelcard import write_model_card
 from fineclass.modeling import (
     build_model,
+    load_model_config,
     load_tokenizer,
     model_max_length,
     resolve_model_path,
@@ -59,6 +68,13 @@ from fineclass.training.arguments import (
     build_training_arguments,
     check_metric,
     default_metric,
+)
+from fineclass.training.distill import (
+    DistillCollator,
+    DistillTrainer,
+    Teacher,
+    distillation_dataset,
+    teacher_targets,
 )
 from fineclass.training.distributed import (
     end_process_group,
@@ -103,12 +119,12 @@ def load_task(config: TrainConfig, announce=None, raw: RawData | None = None) ->
 
 
 def run_training(config: TrainConfig, progress: TrainerCallback | None = None, resume: str | None = None,
-                 announce=None, raw: RawData | None = None) -> RunResult:
+                 announce=None, raw: RawData | None = None, teacher: Teacher | None = None) -> RunResult:
     """Train and write the run directory.
 
     `progress` is the caller's progress display (a TrainerCallback: rich in the CLI, tqdm in a notebook), or None.
     `resume` is "latest" or a checkpoint path inside the run; `announce` gets the line that says how the data
-    was read; `raw` is data already in memory.
+    was read; `raw` is data already in memory; `teacher` makes the run a distillation (see `recipes/distill.py`).
     """
     out = Path(config.output_dir)
     checkpoint = find_checkpoint(out, resume) if resume else None
@@ -120,18 +136,22 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     label_space = task.label_space
     model_path = resolve_model_path(config.model)
     tokenizer = load_tokenizer(model_path)
+    # How long texts are read is settled (and any problem with it raised) before the output directory is touched.
+    max_length = model_max_length(tokenizer, load_model_config(model_path), config.max_length)
+    long_texts, long_texts_record = choose_long_texts(config, tokenizer, frames["train"], max_length)
+    (announce or logger.info)(f"long texts: {long_texts_record['reason']}; {describe(long_texts, tokenizer)}; "
+                              f"attention dropout {long_texts_record['attention_dropout_reason']}")
     if not resume and is_main_process():
         prepare_output_dir(out, config.overwrite)
     set_seed(config.seed)  # the new head's initial weights depend on it
-    model = build_model(model_path, label_space, config.attention_dropout)
-    max_length = model_max_length(tokenizer, model.config, config.max_length)
-    long_texts, long_texts_record = choose_long_texts(config, tokenizer, frames["train"], max_length)
-    (announce or logger.info)(f"long texts: {long_texts_record['reason']}; {describe(long_texts, tokenizer)}")
+    model = build_model(model_path, label_space, long_texts_record["attention_dropout"])
     if not resume and is_main_process():
-        write_run_inputs(out, config, task, frames)
+        write_run_inputs(out, replace(config, model=teacher.student) if teacher else config, task, frames)
 
     precision = resolve_precision(config.precision)
-    trainer = build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress, long_texts)
+    targets = teacher_targets(teacher, frames["train"], announce) if teacher is not None else None
+    trainer = build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress, long_texts,
+                            teacher, targets)
     stopper = StopOnSignal()
     trainer.add_callback(stopper)
     start = time.perf_counter()
@@ -155,8 +175,12 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
                                    thresholds=np.full(label_space.num_labels, config.threshold))
     if label_space.multi_label:
         predictor.thresholds = tune_on_validation(predictor, frames["validation"], model_dir, config)
-    metrics, test_result = collect_metrics(config, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
+    recorded = replace(config, model=teacher.student) if teacher else config  # a distilled student starts from a temporary copy
+    metrics, test_result = collect_metrics(recorded, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
     metrics["train"]["long_texts"] = long_texts_record
+    if teacher is not None:
+        metrics["train"]["distillation"] = {"teacher": teacher.source, "temperature": teacher.temperature,
+                                            "alpha": teacher.alpha, "unlabeled_texts": len(teacher.unlabeled)}
     if test_result is not None and config.baseline:
         metrics["baseline"] = baseline_metrics(model_path, tokenizer, label_space, frames["test"], config, long_texts)
     record = RunMetrics.from_dict(metrics)
@@ -164,7 +188,7 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     if test_result is not None and config.report:
         write_report(out, label_space, test_result, list(frames["test"]["text"]), metrics, predictor.thresholds,
                      f"fineclass report: {config.data} (test split)")
-    write_model_card(model_dir, config.model, label_space, metrics, metrics["train"])
+    write_model_card(model_dir, recorded.model, label_space, metrics, metrics["train"])
     if not config.keep_checkpoints:
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     return RunResult(run_dir=out, model_dir=model_dir, metrics=record, label_space=label_space, config=config)
@@ -191,36 +215,51 @@ def choose_long_texts(config: TrainConfig, tokenizer, train: pd.DataFrame, max_l
     record of the choice for metrics.json."""
     pairs = list(train["text_pair"]) if "text_pair" in train.columns else None
     lengths = np.array([len(ids) for ids in tokenizer(list(train["text"]), pairs, verbose=False)["input_ids"]])
-    mode, reason = choose_mode(config.long_texts, lengths, max_length)
+    mode, reason = choose_mode(config.long_texts, lengths, max_length, has_offsets(tokenizer))
+    if mode != "truncate":
+        offset_encoder(tokenizer, mode)  # a tokenizer without offsets cannot cut texts: say so now
     policy = LongTexts(mode, max_length, config.head_tokens, config.window_stride, config.window_pooling, config.max_windows)
+    dropout, dropout_reason = choose_attention_dropout(config.attention_dropout, mode, lengths, max_length)
     return policy, {"requested": config.long_texts, "mode": mode, "reason": reason,
-                    "texts_over_window": round(over_window_share(lengths, max_length), 4), **policy.__dict__}
+                    "texts_over_window": round(over_window_share(lengths, max_length), 4), **policy.__dict__,
+                    "attention_dropout": dropout, "attention_dropout_reason": dropout_reason}
 
 
 def build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress=None,
-                  long_texts: LongTexts | None = None):
+                  long_texts: LongTexts | None = None, teacher: Teacher | None = None, targets=None):
     encoded = {split: encode_frame(frames[split], tokenizer, label_space, max_length, split, long_texts)
                for split in ("train", "validation")}
     datasets = {split: dataset for split, (dataset, _) in encoded.items()}
+    if teacher is not None:
+        datasets["train"] = distillation_dataset(encoded["train"], targets, teacher, tokenizer, label_space,
+                                                 max_length, long_texts)
     windows = encoded["validation"][1]  # validation scores are per text: its windows' logits are pooled first
     pooled = bool((windows > 1).any())
     if pooled:
         datasets["validation"], windows = texts_by_length(datasets["validation"], windows)
     collator_cls = MultiLabelCollator if label_space.multi_label else DataCollatorWithPadding
+    collator = collator_cls(tokenizer=tokenizer)
     callbacks = [progress] if progress is not None else []
     if config.early_stopping:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping))
-    trainer = FineclassTrainer(
+    args = build_training_arguments(config, str(out / CHECKPOINTS), label_space, precision)
+    trainer_cls, extra = FineclassTrainer, {}
+    if teacher is not None:
+        args.remove_unused_columns = False  # the teacher's columns reach compute_loss; the collator drops `length`
+        collator = DistillCollator(collator)
+        trainer_cls, extra = DistillTrainer, {"temperature": teacher.temperature, "alpha": teacher.alpha}
+    trainer = trainer_cls(
         model=model,
-        args=build_training_arguments(config, str(out / CHECKPOINTS), label_space, precision),
+        args=args,
         train_dataset=datasets["train"],
         eval_dataset=datasets["validation"],
         processing_class=tokenizer,
-        data_collator=collator_cls(tokenizer=tokenizer),
+        data_collator=collator,
         compute_metrics=trainer_metrics_fn(label_space, config.threshold, windows, config.window_pooling),
         callbacks=callbacks,
         head_lr_scale=config.head_lr_scale,
         ordered_eval=pooled,
+        **extra,
         **loss_weights(config, label_space, datasets["train"]),
     )
     trainer.remove_callback(PrinterCallback)
@@ -250,6 +289,9 @@ def save_model(out: Path, trainer, tokenizer, label_space: LabelSpace, config: T
                long_texts: LongTexts | None = None) -> Path:
     """Write the best model into a staging directory, then move it into place in one rename."""
     staging = out / ".model.partial"
+    # config.json keeps the pretrained attention dropout: a later fine-tune of this model starts from the model's own.
+    for name, value in getattr(trainer.model, "pretrained_attention_dropout", {}).items():
+        setattr(trainer.model.config, name, value)
     trainer.save_model(str(staging))
     tokenizer.save_pretrained(str(staging))
     if long_texts is not None:

@@ -179,6 +179,18 @@ def shrink(spec: CandidateSpec, ctx: CompareContext) -> Built:
     return predictor_candidate(trained.model_dir, ctx, trained.metrics.train["seconds"], details)
 
 
+def distill(spec: CandidateSpec, ctx: CompareContext) -> Built:
+    """The teacher run's first K layers distilled from it (`fineclass distill`) on the teacher's split: run/."""
+    from fineclass.recipes.distill import run_distillation
+
+    directory = ctx.candidate_dir(spec.slug)
+    config = replace(ctx.config, output_dir=str(directory / "run"), overwrite=False)
+    trained = run_distillation(spec.model, config, layers=spec.layers, progress=ctx.progress)
+    details = {"layers": spec.layers, "teacher": spec.model, "run": str(trained.run_dir),
+               **trained_on_test(spec, resolve_model_dir(spec.model), ctx)}
+    return predictor_candidate(trained.model_dir, ctx, trained.metrics.train["seconds"], details)
+
+
 def tfidf_logreg(spec: CandidateSpec, ctx: CompareContext) -> Built:
     start = time.perf_counter()
     model = TfidfLogreg(ctx.frames, ctx.labels, ctx.config)
@@ -264,6 +276,7 @@ BUILDERS = {
     kinds.EVALUATE: evaluate_existing,
     kinds.ONNX_INT8: onnx_int8,
     kinds.SHRINK: shrink,
+    kinds.DISTILL: distill,
     kinds.TFIDF: tfidf_logreg,
     kinds.FROZEN: frozen,
 }

@@ -21,7 +21,9 @@ TFIDF = "tfidf-logreg"
 FROZEN = "frozen"
 ONNX_INT8 = "onnx-int8"
 SHRINK = "shrink"
-SYNTAX = "a hub name or model directory, tfidf-logreg, frozen:<model>, shrink:<model>:K or <model dir>@onnx-int8"
+DISTILL = "distill"
+SYNTAX = ("a hub name or model directory, tfidf-logreg, frozen:<model>, shrink:<model>:K, distill:<run>:K or "
+          "<model dir>@onnx-int8")
 GENERIC_LABEL = re.compile(r"^LABEL_\d+$")
 
 
@@ -32,11 +34,11 @@ class CandidateSpec:
     text: str
     """The entry as given, like shrink:bundled:all-MiniLM-L6-v2:3."""
     kind: str
-    """fine-tune, evaluate, tfidf-logreg, frozen, onnx-int8 or shrink."""
+    """fine-tune, evaluate, tfidf-logreg, frozen, onnx-int8, shrink or distill."""
     model: str = ""
     """The hub name or directory the candidate starts from; empty for tfidf-logreg."""
     layers: int | None = None
-    """shrink: how many encoder layers the student keeps."""
+    """shrink and distill: how many encoder layers the student keeps."""
     source: str = ""
     """What `model` is: base (an encoder to fine-tune), classifier (a fine-tuned model) or onnx (an export)."""
     name: str = ""
@@ -81,6 +83,12 @@ def parse_candidate(text: str) -> CandidateSpec:
             raise ConfigError(f"{where}: expected shrink:<model>:K, with K the number of layers to keep (a whole number >= 1), "
                               "like shrink:bundled:all-MiniLM-L6-v2:3")
         return CandidateSpec(entry, SHRINK, model, layers=int(layers))
+    if entry.startswith("distill:"):
+        model, _, layers = entry[len("distill:"):].rpartition(":")
+        if not model or not layers.isdigit() or int(layers) < 1:
+            raise ConfigError(f"{where}: expected distill:<run>:K, with <run> a fineclass run directory (the teacher) and "
+                              "K the number of its layers the student keeps, like distill:runs/emotion:3")
+        return CandidateSpec(entry, DISTILL, model, layers=int(layers))
     if "@" in entry and not Path(entry).expanduser().exists():
         model, _, suffix = entry.rpartition("@")
         if suffix != ONNX_INT8:
@@ -112,15 +120,17 @@ def check_candidate(spec: CandidateSpec, labels: LabelSpace) -> CandidateSpec:
     where = f"--models {spec.text!r}"
     source, config = inspect_model(spec.model, where)
     kind = EVALUATE if spec.kind == FINETUNE and source != "base" else spec.kind
+    if kind == DISTILL and source != "classifier":
+        raise ConfigError(f"{where}: {spec.model} is not a fine-tuned fineclass run; distill needs the teacher's run directory")
     if kind in (FROZEN, SHRINK, ONNX_INT8) and source == "onnx":
         raise ConfigError(f"{where}: {spec.model} is already an ONNX export; {kind} needs the torch model it came from")
-    if kind in (EVALUATE, ONNX_INT8) and source != "base":
+    if kind in (EVALUATE, ONNX_INT8, DISTILL) and source != "base":
         check_labels(where, LabelSpace.from_model_config(config), labels)
     if kind == ONNX_INT8:
         from fineclass.inference.export import require_onnx
 
         require_onnx()
-    if kind == SHRINK:
+    if kind in (SHRINK, DISTILL):
         total = getattr(config, "num_hidden_layers", None)
         if total is None:
             raise ConfigError(f"{where}: {spec.model} does not say how many layers it has (no num_hidden_layers); shrink needs a BERT-family encoder")
