@@ -307,3 +307,38 @@ def interrupted_download(ctx):
       f"could not download {DOC_URL}/missing.csv: Not Found; check the address and your network", "check the address")
 def download_not_found(ctx):
     pass
+
+
+# ---- long documents and distillation ------------------------------------------------------------------
+
+
+@case("train d.csv --long-texts sliding", "an unknown --long-texts mode",
+      "--long-texts must be one of auto, truncate, head-tail, windows, got 'sliding'", "use one of the modes listed")
+def unknown_long_texts(ctx):
+    write_toy()
+
+
+@case("train d.csv --attention-dropout 2", "an --attention-dropout that is not a probability",
+      "--attention-dropout must be auto, model or a number in [0, 1), got '2'", "give auto, model or a number like 0.1")
+def attention_dropout_range(ctx):
+    write_toy()
+
+
+@case("predict model hello --window-pooling median", "an unknown --window-pooling",
+      "--window-pooling must be mean or max, got 'median'", "use mean or max")
+def unknown_window_pooling(ctx):
+    pass
+
+
+@case("distill model --layers 1", "a distillation teacher that is a model directory, not a run",
+      "model is not a fineclass run directory with its saved split (data/train.jsonl, data/validation.jsonl); distill "
+      "trains the student on the teacher's own split: give the run directory that `fineclass train` wrote",
+      "give the teacher's run directory")
+def distill_teacher_not_a_run(ctx):
+    pass
+
+
+@case("distill model --layers 1 --student tiny", "both a --layers student and a --student model",
+      "give the student as --layers K (the teacher's first K layers) or --student MODEL, not both", "give one of them")
+def distill_two_students(ctx):
+    pass
