@@ -28,14 +28,7 @@ from fineclass.data.split import (
     sample_stratified,
     split_task,
 )
-from fineclass.data.long_texts import (
-    choose_attention_dropout,
-    choose_mode,
-    describe,
-    has_offsets,
-    offset_encoder,
-    over_window_share,
-)
+from fineclass.data.long_texts import describe
 from fineclass.data.tokenize import encode_frame
 from fineclass.devices import resolve_precision
 from fineclass.evaluation.evaluate import evaluate_frame
@@ -87,6 +80,7 @@ from fineclass.training.interrupt import (
     TrainingInterrupted,
     stop_on_signals,
 )
+from fineclass.training.long_texts import choose_long_texts, texts_by_length
 from fineclass.training.resume import check_same_split, find_checkpoint
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
@@ -210,21 +204,6 @@ def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dic
     record.write(out)
 
 
-def choose_long_texts(config: TrainConfig, tokenizer, train: pd.DataFrame, max_length: int) -> tuple[LongTexts, dict]:
-    """The way this run reads texts over the window (`--long-texts auto` decides from the training texts), and a
-    record of the choice for metrics.json."""
-    pairs = list(train["text_pair"]) if "text_pair" in train.columns else None
-    lengths = np.array([len(ids) for ids in tokenizer(list(train["text"]), pairs, verbose=False)["input_ids"]])
-    mode, reason = choose_mode(config.long_texts, lengths, max_length, has_offsets(tokenizer))
-    if mode != "truncate":
-        offset_encoder(tokenizer, mode)  # a tokenizer without offsets cannot cut texts: say so now
-    policy = LongTexts(mode, max_length, config.head_tokens, config.window_stride, config.window_pooling, config.max_windows)
-    dropout, dropout_reason = choose_attention_dropout(config.attention_dropout, mode, lengths, max_length)
-    return policy, {"requested": config.long_texts, "mode": mode, "reason": reason,
-                    "texts_over_window": round(over_window_share(lengths, max_length), 4), **policy.__dict__,
-                    "attention_dropout": dropout, "attention_dropout_reason": dropout_reason}
-
-
 def build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress=None,
                   long_texts: LongTexts | None = None, teacher: Teacher | None = None, targets=None):
     encoded = {split: encode_frame(frames[split], tokenizer, label_space, max_length, split, long_texts)
@@ -264,16 +243,6 @@ def build_trainer(config, out, model, tokenizer, label_space, frames, max_length
     )
     trainer.remove_callback(PrinterCallback)
     return trainer
-
-
-def texts_by_length(dataset, windows: np.ndarray):
-    """The rows reordered so texts of similar length follow each other (less padding per evaluation batch), each
-    text's windows kept together and in order; returns the dataset and the windows per text in the new order."""
-    starts = np.concatenate([[0], np.cumsum(windows)[:-1]])
-    longest = np.maximum.reduceat(np.asarray(dataset["length"]), starts)
-    order = np.argsort(-longest, kind="stable")
-    rows = np.concatenate([np.arange(starts[i], starts[i] + windows[i]) for i in order])
-    return dataset.select(rows), windows[order]
 
 
 def loss_weights(config: TrainConfig, label_space: LabelSpace, train_dataset) -> dict:

@@ -54,3 +54,21 @@ def test_best_epoch_is_the_first_with_the_best_score():
     assert best_epoch(history, "f1_macro") == 2.0
     assert best_epoch(history, "loss") == 2.0
     assert best_epoch([], "f1_macro") is None
+
+
+def test_trainer_metrics_pool_each_texts_windows_before_scoring():
+    from types import SimpleNamespace
+
+    from fineclass.evaluation.metrics import trainer_metrics_fn
+    from fineclass.labels import LabelSpace
+
+    space = LabelSpace(("a", "b"), multi_label=False)
+    # Text 0 has three windows: two lean to b, one strongly to a; the mean of the logits says a. Text 1 is one window.
+    logits = np.array([[0.0, 1.0], [0.0, 1.0], [6.0, 0.0], [0.0, 2.0]], dtype=np.float32)
+    labels = np.array([0, 0, 0, 1])
+    prediction = SimpleNamespace(predictions=logits, label_ids=labels)
+    pooled = trainer_metrics_fn(space, windows=np.array([3, 1]))(prediction)
+    assert pooled["accuracy"] == 1.0  # two texts, both right
+    per_window = trainer_metrics_fn(space)(prediction)
+    assert per_window["accuracy"] == 0.5  # four windows, two wrong
+    assert trainer_metrics_fn(space, windows=np.array([3, 1]), pooling="max")(prediction)["accuracy"] == 1.0
