@@ -154,3 +154,12 @@ def test_student_keeps_the_first_layers(tiny_model_dir, tmp_path):
         assert torch.equal(value, original), name
     assert torch.equal(student.embeddings.word_embeddings.weight, teacher.embeddings.word_embeddings.weight)
     assert (tmp_path / "student" / "tokenizer_config.json").is_file()
+
+
+def test_distill_candidates_name_the_teacher_run_and_the_layers():
+    from fineclass.recipes.compare.spec import DISTILL
+
+    spec = parse_candidate("distill:runs/emotion:3")
+    assert (spec.kind, spec.model, spec.layers) == (DISTILL, "runs/emotion", 3)
+    with pytest.raises(ConfigError, match="expected distill:<run>:K, with <run> a fineclass run directory"):
+        parse_candidate("distill:runs/emotion")

@@ -25,6 +25,13 @@ DISTILL = "distill"
 SYNTAX = ("a hub name or model directory, tfidf-logreg, frozen:<model>, shrink:<model>:K, distill:<run>:K or "
           "<model dir>@onnx-int8")
 GENERIC_LABEL = re.compile(r"^LABEL_\d+$")
+LAYER_KINDS = {
+    SHRINK: "shrink:<model>:K, with K the number of layers to keep (a whole number >= 1), like "
+            "shrink:bundled:all-MiniLM-L6-v2:3",
+    DISTILL: "distill:<run>:K, with <run> a fineclass run directory (the teacher) and K the number of its layers the "
+             "student keeps, like distill:runs/emotion:3",
+}
+"""Candidates that keep the first K layers of a model, and the syntax their errors show."""
 
 
 @dataclass(frozen=True)
@@ -77,18 +84,12 @@ def parse_candidate(text: str) -> CandidateSpec:
         if not model:
             raise ConfigError(f"{where}: frozen: needs a model after the colon, like frozen:bundled:all-MiniLM-L6-v2")
         return CandidateSpec(entry, FROZEN, model)
-    if entry.startswith("shrink:"):
-        model, _, layers = entry[len("shrink:"):].rpartition(":")
-        if not model or not layers.isdigit() or int(layers) < 1:
-            raise ConfigError(f"{where}: expected shrink:<model>:K, with K the number of layers to keep (a whole number >= 1), "
-                              "like shrink:bundled:all-MiniLM-L6-v2:3")
-        return CandidateSpec(entry, SHRINK, model, layers=int(layers))
-    if entry.startswith("distill:"):
-        model, _, layers = entry[len("distill:"):].rpartition(":")
-        if not model or not layers.isdigit() or int(layers) < 1:
-            raise ConfigError(f"{where}: expected distill:<run>:K, with <run> a fineclass run directory (the teacher) and "
-                              "K the number of its layers the student keeps, like distill:runs/emotion:3")
-        return CandidateSpec(entry, DISTILL, model, layers=int(layers))
+    for kind, expected in LAYER_KINDS.items():
+        if entry.startswith(f"{kind}:"):
+            model, _, layers = entry[len(kind) + 1:].rpartition(":")
+            if not model or not layers.isdigit() or int(layers) < 1:
+                raise ConfigError(f"{where}: expected {expected}")
+            return CandidateSpec(entry, kind, model, layers=int(layers))
     if "@" in entry and not Path(entry).expanduser().exists():
         model, _, suffix = entry.rpartition("@")
         if suffix != ONNX_INT8:
