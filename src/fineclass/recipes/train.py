@@ -122,7 +122,8 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     """
     out = Path(config.output_dir)
     checkpoint = find_checkpoint(out, resume) if resume else None
-    if not resume and out.is_dir() and any(out.iterdir()) and not config.overwrite:
+    # Only rank 0 writes the run, so only it checks: another rank could start after rank 0 has begun writing.
+    if not resume and is_main_process() and out.is_dir() and any(out.iterdir()) and not config.overwrite:
         prepare_output_dir(out, overwrite=False)  # raises the "not empty" error before any slow work
     task, frames = load_task(config, announce, raw)
     if resume:
