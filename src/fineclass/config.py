@@ -11,7 +11,7 @@ import yaml
 
 from fineclass.devices import PRECISIONS
 from fineclass.errors import ConfigError
-from fineclass.rundir import LONG_TEXT_MODES, WINDOW_POOLINGS, LongTexts
+from fineclass.rundir import LongTexts
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 SELECTION_METRICS = {
@@ -348,12 +348,6 @@ def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
         (config.head_lr_scale > 0, f"--head-lr-scale must be > 0, got {config.head_lr_scale}"),
         (0 <= config.warmup_ratio < 1, f"--warmup-ratio must be in [0, 1), got {config.warmup_ratio}"),
         (config.max_length is None or config.max_length >= 2, f"--max-length must be >= 2, got {config.max_length}"),
-        (config.long_texts in ("auto", *LONG_TEXT_MODES),
-         f"--long-texts must be one of auto, {', '.join(LONG_TEXT_MODES)}, got {config.long_texts!r}"),
-        (config.window_pooling in WINDOW_POOLINGS, f"--window-pooling must be mean or max, got {config.window_pooling!r}"),
-        (config.max_windows >= 1, f"--max-windows must be >= 1, got {config.max_windows}"),
-        (config.head_tokens is None or config.head_tokens >= 1, f"--head-tokens must be >= 1, got {config.head_tokens}"),
-        (config.window_stride is None or config.window_stride >= 1, f"--window-stride must be >= 1, got {config.window_stride}"),
         (config.attention_dropout in ("auto", "model") or is_fraction(config.attention_dropout),
          f"--attention-dropout must be auto, model or a number in [0, 1), got {config.attention_dropout!r}"),
         (0 < config.threshold < 1, f"--threshold must be between 0 and 1, got {config.threshold}"),
@@ -377,6 +371,11 @@ def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
         ),
     ]
     problems += [message for ok, message in checks if not ok]
+    try:  # the long-text settings, checked by the record that saves them (auto stands for any mode here)
+        LongTexts("truncate" if config.long_texts == "auto" else config.long_texts, 512, config.head_tokens,
+                  config.window_stride, config.window_pooling, config.max_windows)
+    except ConfigError as err:
+        problems.append(str(err))
     try:
         parse_strategy(config.thresholds)
     except ConfigError as err:

@@ -112,7 +112,7 @@ def pool_windows(logits: np.ndarray, counts: np.ndarray, pooling: str = "mean") 
     counts = np.asarray(counts, dtype=np.int64)
     if len(counts) == len(logits) and (counts == 1).all():
         return logits
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    starts = window_starts(counts)
     if pooling == "max":
         return np.maximum.reduceat(logits, starts, axis=0)
     return np.add.reduceat(logits, starts, axis=0) / counts[:, None]
@@ -120,8 +120,13 @@ def pool_windows(logits: np.ndarray, counts: np.ndarray, pooling: str = "mean") 
 
 def first_of_each(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The first window's row of each document (the labels, which every window of a document shares)."""
+    return np.asarray(values)[window_starts(counts)]
+
+
+def window_starts(counts: np.ndarray) -> np.ndarray:
+    """The row of each document's first window, given its number of windows (rows are in document order)."""
     counts = np.asarray(counts, dtype=np.int64)
-    return np.asarray(values)[np.concatenate([[0], np.cumsum(counts)[:-1]])]
+    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
 
 
 def has_offsets(tokenizer) -> bool:
@@ -201,9 +206,10 @@ def kept_share(lengths: np.ndarray, max_length: int, budget: int, policy: LongTe
     spans = [token_spans(int(n), budget, policy) for n in content]
     seen = sum(covered_tokens([span for piece in pieces for span in piece]) for pieces in spans)
     windows = np.array([len(pieces) for pieces in spans])
+    cut = round(float(np.minimum(content, budget).sum() / total), 4)  # head-tail reads as many tokens, from both ends
     return {
-        "truncate": round(float(np.minimum(content, budget).sum() / total), 4),
-        "head-tail": round(float(np.minimum(content, budget).sum() / total), 4),
+        "truncate": cut,
+        "head-tail": cut,
         "windows": round(seen / total, 4),
         "windows_per_text": round(float(windows.mean()), 3) if len(windows) else 0.0,
         "at_max_windows": round(float((windows >= policy.max_windows).mean()), 4) if len(windows) else 0.0,

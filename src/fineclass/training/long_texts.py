@@ -13,6 +13,7 @@ from fineclass.data.long_texts import (
     has_offsets,
     offset_encoder,
     over_window_share,
+    window_starts,
 )
 from fineclass.rundir import LongTexts
 
@@ -35,7 +36,7 @@ def choose_long_texts(config: TrainConfig, tokenizer, train: pd.DataFrame, max_l
 def texts_by_length(dataset, windows: np.ndarray):
     """The rows reordered so texts of similar length follow each other (less padding per evaluation batch), each
     text's windows kept together and in order; returns the dataset and the windows per text in the new order."""
-    starts = np.concatenate([[0], np.cumsum(windows)[:-1]])
+    starts = window_starts(windows)
     longest = np.maximum.reduceat(np.asarray(dataset["length"]), starts)
     order = np.argsort(-longest, kind="stable")
     rows = np.concatenate([np.arange(starts[i], starts[i] + windows[i]) for i in order])
