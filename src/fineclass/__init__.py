@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 from fineclass.errors import ConfigError, DataError, FineclassError, ModelError  # noqa: E402 (light: no torch)
 
-_API = ("train", "distill", "evaluate", "tune_thresholds", "export", "compare", "explore", "predict", "serve")
+_API = ("train", "distill", "evaluate", "tune_thresholds", "export", "compare", "learning_curve", "explore", "predict", "serve")
 _TYPES = {
     "Predictor": "fineclass.inference.predictor",
     "Prediction": "fineclass.inference.predictor",
@@ -23,6 +23,7 @@ _TYPES = {
     "CompareResult": "fineclass.recipes.compare.run",
     "ExportResult": "fineclass.recipes.export",
     "Exploration": "fineclass.data.explore",
+    "CurveResult": "fineclass.recipes.learning_curve",
 }
 
 __all__ = ["__version__", "FineclassError", "ConfigError", "DataError", "ModelError", *_API, *_TYPES]

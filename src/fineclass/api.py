@@ -6,6 +6,7 @@
     run.predictor().predict(["i feel great"])
     ev = fineclass.evaluate(run, other_df)
     fineclass.export(run, quantize="int8"); fineclass.compare(df, models=[...]); fineclass.explore(df)
+    curve = fineclass.learning_curve(df, sizes=[48, 96, "all"], seeds=3)
     student = fineclass.distill(run, layers=3)
 
 Options are the `TrainConfig` fields, checked exactly as the CLI checks its flags: a bad value raises a
@@ -181,6 +182,27 @@ def compare(data, models: list[str], output_dir: str | Path | None = None, *, pr
         output_dir = default_output_dir(str(data)) + "-compare"
     run_config, raw = train_config(data, output_dir or "runs/data-compare", **options)
     return run_compare(run_config, list(models), progress=make_progress(progress), raw=raw)
+
+
+def learning_curve(data, sizes=(48, 96, 192, 384, 768, "all"), *, seeds: int = 3, models: list[str] | None = None,
+                   output_dir: str | Path | None = None, keep_models: bool = False, progress="auto", **options):
+    """Train at each training-set size (`seeds` seeded, stratified samples below the whole split) on one fixed split;
+    returns a `CurveResult` (summary per size, the fitted curve, the plot; shown inline in a notebook).
+
+    `sizes`: whole numbers and "all" (a list, or "48,96,all"); `models`: candidates as for `compare` (default: the
+    `model` option alone); `options`: any TrainConfig field, as for `train`.
+    """
+    from fineclass.recipes.learning_curve import parse_sizes, run_learning_curve
+
+    if isinstance(models, str):
+        raise ConfigError("models must be a list of candidates, like ['bundled:all-MiniLM-L6-v2', 'tfidf-logreg']")
+    parsed = parse_sizes(sizes)
+    if output_dir is None and isinstance(data, (str, Path)):
+        from fineclass.rundir import default_output_dir
+
+        output_dir = default_output_dir(str(data)) + "-curve"
+    run_config, raw = train_config(data, output_dir or "runs/data-curve", **options)
+    return run_learning_curve(run_config, parsed, seeds, models, keep_models, progress=make_progress(progress), raw=raw)
 
 
 def explore(data, output_dir: str | Path | None = None, *, model: str | None = None, overwrite: bool = False, **options):

@@ -97,6 +97,16 @@ class TrainConfig(DataConfig):
     """windows: how a text's windows make one score: mean or max of their logits (max suits multi-label)."""
     max_windows: int = 8
     """windows: at most this many windows a text, the first and last kept, so one huge text cannot flood an epoch."""
+    min_steps: int = 200
+    """A training set whose epochs make fewer optimizer steps than this is small: it trains this many steps (or its
+    epochs, if more) in batches of at most 16, validating 5 times; 0 keeps the epoch schedule. 200 steps took 96
+    emotion tweets from 0.41 to 0.54 accuracy."""
+    pooling: Literal["auto", "cls", "mean"] = "auto"
+    """What the head reads: cls (the [CLS] state), mean (the mean of the token states, through an appended layer, so
+    the model stays a standard one), or auto (mean for a small training set of a model that declares mean pooling)."""
+    contrastive_weight: float | None = None
+    """Weight of a SetFit-style pair loss (cosine similarity 1 for same-label pairs, 0 for others) added to the
+    classification loss; 1 for a small training set and 0 otherwise when not given."""
     attention_dropout: str = "auto"
     """Dropout on attention probabilities while training: a number, model (the model's own, 0.1 for BERTs), or auto
     (0 for long texts, where it lets PyTorch's fused attention run, 4x faster at 512 tokens; the model's own else)."""
@@ -154,6 +164,7 @@ GROUPS = {
              "split", "max_train_samples", "max_eval_samples", "delimiter", "quotechar", "encoding", "header", "columns"),
     "model": ("model", "max_length", "precision", "attention_dropout"),
     "long_documents": ("long_texts", "head_tokens", "window_stride", "window_pooling", "max_windows"),
+    "few_labels": ("min_steps", "pooling", "contrastive_weight"),
     "optimisation": ("epochs", "max_steps", "learning_rate", "batch_size", "gradient_accumulation_steps",
                      "eval_batch_size", "head_lr_scale", "warmup_ratio", "weight_decay", "seed", "class_weights",
                      "pos_weight", "trainer_args"),
@@ -342,6 +353,10 @@ def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
         (config.learning_rate > 0, f"--learning-rate must be > 0, got {config.learning_rate}"),
         (config.batch_size >= 1, f"--batch-size must be >= 1, got {config.batch_size}"),
         (config.max_steps is None or config.max_steps >= 1, f"--max-steps must be >= 1, got {config.max_steps}"),
+        (config.min_steps >= 0, f"--min-steps must be >= 0 (0 keeps the epoch schedule), got {config.min_steps}"),
+        (config.pooling in ("auto", "cls", "mean"), f"--pooling must be auto, cls or mean, got {config.pooling!r}"),
+        (config.contrastive_weight is None or config.contrastive_weight >= 0,
+         f"--contrastive-weight must be >= 0, got {config.contrastive_weight}"),
         (config.gradient_accumulation_steps >= 1,
          f"--gradient-accumulation-steps must be >= 1, got {config.gradient_accumulation_steps}"),
         (config.eval_batch_size >= 1, f"--eval-batch-size must be >= 1, got {config.eval_batch_size}"),

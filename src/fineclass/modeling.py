@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from pathlib import Path
 
+import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 from fineclass.errors import ModelError
@@ -75,6 +77,65 @@ def build_model(name_or_path: str, label_space: LabelSpace, attention_dropout: f
         return model
     except (OSError, ValueError, KeyError) as err:
         raise ModelError(f"could not load model {name_or_path!r}: {_first_line(err)}") from None
+
+
+MEAN_SCALE = 1000.0
+"""The appended layer's value projection: the tokens' mean outweighs the [CLS] residual 1000 to 1 before LayerNorm."""
+
+
+def declares_mean_pooling(name_or_path: str) -> bool:
+    """Whether the model is a sentence encoder trained with mean pooling (sentence-transformers' 1_Pooling config)."""
+    from transformers.utils import cached_file
+
+    try:
+        path = cached_file(name_or_path, "1_Pooling/config.json", _raise_exceptions_for_missing_entries=False,
+                           _raise_exceptions_for_connection_errors=False)
+    except (OSError, ValueError):
+        return False
+    try:
+        return bool(path) and bool(json.loads(Path(path).read_text(encoding="utf-8")).get("pooling_mode_mean_tokens"))
+    except (OSError, ValueError):
+        return False
+
+
+def append_mean_pooling_layer(model) -> bool:
+    """Append one encoder layer whose [CLS] output is the LayerNorm of the mean of the token states, so the
+    classification head reads a sentence encoder's mean-pooled embedding, as SetFit's head does.
+
+    Zero queries and keys make the attention uniform over the unmasked tokens; values scaled by MEAN_SCALE make
+    their mean outweigh the residual; a zero feed-forward output passes it through. The result is an ordinary
+    BERT with one more layer, which `AutoModelForSequenceClassification` and `pipeline()` load as it is (no remote
+    code). The queries and keys get no gradient while both are zero, so the layer stays a mean in fine-tuning.
+    Returns False (nothing changed) for an architecture whose layers are not BERT's.
+    """
+    layers = getattr(getattr(model.base_model, "encoder", None), "layer", None)
+    names = {name for name, _ in layers[-1].named_parameters()} if layers else set()
+    if not BERT_LAYER_PARAMETERS <= names:
+        return False
+    layer = copy.deepcopy(layers[-1])
+    parts = dict(layer.named_parameters())
+    hidden = model.config.hidden_size
+    with torch.no_grad():
+        for name, param in parts.items():
+            if name.endswith("bias") or name.startswith(("attention.self.query", "attention.self.key", "output.dense")):
+                param.zero_()
+        parts["attention.self.value.weight"].copy_(torch.eye(hidden) * MEAN_SCALE)
+        parts["attention.output.dense.weight"].copy_(torch.eye(hidden))
+        for norm in ("attention.output.LayerNorm.weight", "output.LayerNorm.weight"):
+            parts[norm].fill_(1.0)
+    for module in layer.modules():
+        if hasattr(module, "layer_idx"):
+            module.layer_idx = len(layers)
+    layers.append(layer)
+    model.config.num_hidden_layers = len(layers)
+    return True
+
+
+BERT_LAYER_PARAMETERS = {
+    "attention.self.query.weight", "attention.self.key.weight", "attention.self.value.weight",
+    "attention.output.dense.weight", "attention.output.LayerNorm.weight", "output.dense.weight",
+    "output.LayerNorm.weight",
+}
 
 
 def load_model_config(name_or_path: str):

@@ -121,6 +121,28 @@ def plot_pareto(names: list[str], speeds: list[float], scores: list[float], on_f
     return _save(fig, path)
 
 
+def plot_learning_curve(series: dict[str, list[tuple[int, float, float]]], fits: dict[str, tuple[float, float, float]],
+                        path: Path, metric: str) -> Path:
+    """Each candidate's mean metric against training texts (log scale) with ±1 std bars, and its fitted curve
+    a - b·n^(-c) drawn on to four times the largest size."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.4))
+    for name, points in series.items():
+        sizes, means, stds = (np.array(values, dtype=float) for values in zip(*points))
+        line = ax.errorbar(sizes, means, yerr=stds, marker="o", capsize=3, label=name)
+        if name in fits:
+            a, b, c = fits[name]
+            grid = np.geomspace(sizes.min(), sizes.max() * 4, 100)
+            ax.plot(grid, a - b * grid ** -c, linestyle=":", color=line[0].get_color(), label=f"{name} (fit)")
+    ax.set_xscale("log")
+    ax.set_xlabel("training texts (log scale)")
+    ax.set_ylabel(f"test {metric}")
+    ax.set_title(f"learning curve: test {metric} by training-set size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    return _save(fig, path)
+
+
 def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()

@@ -56,6 +56,25 @@ def metric_for_other_task(ctx):
     write_toy()
 
 
+@case("train d.csv --min-steps -5 --pooling first", "a negative --min-steps and an unknown --pooling",
+      "--min-steps must be >= 0 (0 keeps the epoch schedule), got -5; --pooling must be auto, cls or mean, got 'first'",
+      "give 0 or more steps, and auto, cls or mean")
+def few_label_options(ctx):
+    write_toy()
+
+
+@case("learning-curve d.csv --sizes 48,many", "a --sizes entry that is not a number",
+      "--sizes 'many' must be a whole number of training texts >= 2 or 'all', like --sizes 48,96,192,384,all",
+      "list whole numbers and 'all', comma-separated")
+def curve_sizes(ctx):
+    write_toy()
+
+
+@case("learning-curve d.csv --sizes 24 --seeds 0", "--seeds 0", "--seeds must be >= 1, got 0", "give 1 or more seeds")
+def curve_seeds(ctx):
+    write_toy()
+
+
 @case("train d.csv --save-steps 0", "--save-steps 0", "--save-steps must be >= 1, got 0", "give a positive step count")
 def save_steps_zero(ctx):
     write_toy()

@@ -5,7 +5,7 @@ import json
 from tests.conftest import run_cli
 
 # 300 toy rows -> 210 training rows (0.7) -> 27 steps of 8 per epoch.
-COMMON = ["--epochs", "1", "--batch-size", "8", "--split", "0.7,0,0.3", "--quiet", "--no-baseline", "--no-report"]  # no test split: no report
+COMMON = ["--epochs", "1", "--min-steps", "0", "--batch-size", "8", "--split", "0.7,0,0.3", "--quiet", "--no-baseline", "--no-report"]  # no test split: no report
 
 
 def checkpoint_names(out):

@@ -18,7 +18,7 @@ TORCHRUN = shutil.which("torchrun") or str(Path(sys.executable).parent / "torchr
 
 @pytest.mark.skipif(not Path(TORCHRUN).exists(), reason="torchrun not found")
 def test_two_processes_share_the_work(tiny_model_dir, emotion_like_csv, tmp_path):
-    common = ["--model", str(tiny_model_dir), "--epochs", "2", "--batch-size", "8", "--quiet", "--no-baseline", "--no-report"]
+    common = ["--model", str(tiny_model_dir), "--epochs", "2", "--min-steps", "0", "--batch-size", "8", "--quiet", "--no-baseline", "--no-report"]
     single = tmp_path / "single"
     assert run_cli("train", emotion_like_csv, "-o", single, *common).exit_code == 0
     double = tmp_path / "ddp"

@@ -94,14 +94,16 @@ def test_python_api_and_pooling(long_runs):
     import fineclass
 
     tmp, _, _ = long_runs
-    documents = make_documents(9, seed=7)
+    documents = make_documents(30, seed=7)  # 30, not 9: one text more or less right is 11% of 9 (it varies by CPU)
     predictions = fineclass.predict(tmp / "auto", documents["text"].tolist())
-    assert [p.windows for p in predictions] == [3] * 9
-    assert sum(p.label == want for p, want in zip(predictions, documents["label"])) >= 8
+    assert [p.windows for p in predictions] == [3] * 30
+    assert sum(p.label == want for p, want in zip(predictions, documents["label"])) >= 23  # 26 on an EPYC without AVX-512
     pooled_max = Predictor.from_dir(tmp / "auto", long_texts={"window_pooling": "max"})
     assert pooled_max.long_texts.mode == "windows" and pooled_max.long_texts.window_pooling == "max"
     head_tail = fineclass.predict(tmp / "auto", documents["text"].tolist(), long_texts="head-tail")
-    assert sum(p.label == want for p, want in zip(head_tail, documents["label"])) >= 8  # the tail holds the word
+    assert sum(p.label == want for p, want in zip(head_tail, documents["label"])) >= 26  # the tail holds the word (30 here)
+    truncated = fineclass.predict(tmp / "auto", documents["text"].tolist(), long_texts="truncate")
+    assert sum(p.label == want for p, want in zip(truncated, documents["label"])) <= 15  # the opening holds none (12 here)
 
 
 def test_serve_pools_windows_and_says_how_many(long_runs):

@@ -28,7 +28,10 @@ def test_signal_turns_into_save_and_stop():
 
 def test_resume_finishes_a_run_that_lost_its_model(tiny_model_dir, emotion_like_csv, tmp_path):
     out = tmp_path / "run"
-    args = ["train", emotion_like_csv, "--model", tiny_model_dir, "-o", out, "--epochs", "2", "--quiet", "--no-baseline", "--no-report"]
+    # The epoch schedule: resuming a finished run of --max-steps N (the few-label schedule) makes the Trainer take
+    # one more step.
+    args = ["train", emotion_like_csv, "--model", tiny_model_dir, "-o", out, "--epochs", "2", "--min-steps", "0", "--quiet",
+            "--no-baseline", "--no-report"]
     assert run_cli(*args, "--keep-checkpoints").exit_code == 0
     steps = json.loads((out / "metrics.json").read_text())["train"]["steps"]
     shutil.rmtree(out / "model")

@@ -69,18 +69,19 @@ def print_leaderboard(result) -> None:
     console.print(f"leaderboard: {paths['json']}   report: {paths['html']}   plot: {paths['plot']}")
 
 
-def with_train_options(command):
-    """Give `command` train's options for the run's settings (all but DATA, --output-dir, --overwrite and --model).
+def with_train_options(command, excluded: tuple[str, ...] = NOT_FOR_COMPARE):
+    """Give `command` train's options for the run's settings (all but DATA, --output-dir, --overwrite and `excluded`).
 
     The parameters are taken from `train` itself (those that are TrainConfig fields, and --config), so
-    compare takes exactly the same data and training options as train, with the same names, defaults and
-    help, and the two cannot drift apart.
+    compare and learning-curve take exactly the same data and training options as train, with the same names,
+    defaults and help, and they cannot drift apart.
     """
     from fineclass.config import FIELD_NAMES
 
     own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind != p.VAR_KEYWORD]
+    names = {p.name for p in own}
     shared = [p for name, p in inspect.signature(train_command.train, eval_str=True).parameters.items()
-              if (name in FIELD_NAMES or name == "config") and name not in OWN_OPTIONS + NOT_FOR_COMPARE]
+              if (name in FIELD_NAMES or name == "config") and name not in OWN_OPTIONS + excluded and name not in names]
     command.__signature__ = inspect.Signature(own + shared)
     return command
 

@@ -56,9 +56,10 @@ def stratified_split(frame: pd.DataFrame, shares: dict[str, float], multi_label:
     return {name: part.reset_index(drop=True) for name, part in parts.items()}
 
 
-def _split_once(frame: pd.DataFrame, keep_share: float, multi_label: bool, seed: int):
+def _split_once(frame: pd.DataFrame, keep_share: float | int, multi_label: bool, seed: int):
+    """Rows kept and the others; `keep_share` is a fraction, or a whole number of rows to keep exactly."""
     positions = np.arange(len(frame))
-    other_share = 1.0 - keep_share
+    other_share = len(frame) - keep_share if isinstance(keep_share, int) else 1.0 - keep_share
     if multi_label:
         names = sorted({n for labels in frame["labels"] for n in labels})
         index = {n: i for i, n in enumerate(names)}
@@ -98,21 +99,14 @@ def _check_class_sizes(frame: pd.DataFrame, shares: dict[str, float]) -> None:
         )
 
 
-def sample_rows(frame: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
-    """A seeded random sample of at most `limit` rows, for --max-train-samples."""
+def sample_stratified(frame: pd.DataFrame, limit: int | None, multi_label: bool, seed: int) -> pd.DataFrame:
+    """A seeded sample of exactly `limit` rows that keeps the label proportions, for --max-train-samples (so a
+    small sample holds every class it can) and --max-eval-samples (as run_classification's max_eval_samples); a
+    plain random sample when a class is too rare to stratify."""
     if limit is None or limit >= len(frame):
         return frame
-    return frame.sample(n=limit, random_state=seed).sort_index().reset_index(drop=True)
-
-
-def sample_stratified(frame: pd.DataFrame, limit: int, multi_label: bool, seed: int) -> pd.DataFrame:
-    """A seeded sample of `limit` rows that keeps the label proportions, for --max-eval-samples (as
-    run_classification's max_eval_samples); a plain random sample when a class is too rare to stratify."""
-    if limit >= len(frame):
-        return frame
-    share = limit / len(frame)
     try:
-        keep, _ = _split_once(frame, share, multi_label, seed)
+        keep, _ = _split_once(frame, int(limit), multi_label, seed)
     except (DataError, ValueError):
         keep = frame.sample(n=limit, random_state=seed).sort_index()
     return keep.reset_index(drop=True)

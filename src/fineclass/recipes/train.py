@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,6 @@ from fineclass.data.load import RawData, load_raw_data
 from fineclass.data.prepare import TaskData, prepare_task
 from fineclass.data.split import (
     label_shares,
-    sample_rows,
     sample_stratified,
     split_task,
 )
@@ -39,6 +38,7 @@ from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
 from fineclass.modelcard import write_model_card
 from fineclass.modeling import (
+    append_mean_pooling_layer,
     build_model,
     load_model_config,
     load_tokenizer,
@@ -81,6 +81,7 @@ from fineclass.training.interrupt import (
     stop_on_signals,
 )
 from fineclass.training.long_texts import choose_long_texts, texts_by_length
+from fineclass.training.small_data import choose_pooling, plan_small_data
 from fineclass.training.resume import check_same_split, find_checkpoint
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
@@ -101,7 +102,7 @@ def load_task(config: TrainConfig, announce=None, raw: RawData | None = None) ->
     (announce or logger.info)(task.describe(config.data))
     check_metric(config.metric, task.label_space)
     frames = split_task(task, config.split, config.seed)
-    frames["train"] = sample_rows(frames["train"], config.max_train_samples, config.seed)
+    frames["train"] = sample_stratified(frames["train"], config.max_train_samples, task.label_space.multi_label, config.seed)
     for split in ("validation", "test"):
         if split in frames and config.max_eval_samples and len(frames[split]) > config.max_eval_samples:
             total = len(frames[split])
@@ -136,17 +137,29 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     long_texts, long_texts_record = choose_long_texts(config, tokenizer, frames["train"], max_length)
     (announce or logger.info)(f"long texts: {long_texts_record['reason']}; {describe(long_texts, tokenizer)}; "
                               f"attention dropout {long_texts_record['attention_dropout_reason']}")
+    encoded = {split: encode_frame(frames[split], tokenizer, label_space, max_length, split, long_texts)
+               for split in ("train", "validation")}
+    unlabeled = len(teacher.unlabeled) if teacher is not None else 0  # counted as texts: their windows are cut later
+    plan = plan_small_data(config, len(encoded["train"][0]) + unlabeled)
+    if teacher is not None:
+        plan.contrastive_weight = 0.0  # a student learns the teacher's outputs, not a pair structure of its own
+    pooling, pooling_reason = choose_pooling(config.pooling, model_path, plan.small)
+    (announce or logger.info)(f"schedule: {plan.reason}; pooling: {pooling_reason}"
+                              + (f"; pair loss weight {plan.contrastive_weight:g}" if plan.contrastive_weight else ""))
     if not resume and is_main_process():
         prepare_output_dir(out, config.overwrite)
     set_seed(config.seed)  # the new head's initial weights depend on it
     model = build_model(model_path, label_space, long_texts_record["attention_dropout"])
+    if pooling == "mean" and not append_mean_pooling_layer(model):
+        pooling, pooling_reason = "cls", f"cls: {type(model).__name__} has no BERT layer to append for mean pooling"
+        logger.warning("--pooling mean: %s", pooling_reason)
     if not resume and is_main_process():
         write_run_inputs(out, replace(config, model=teacher.student) if teacher else config, task, frames)
 
     precision = resolve_precision(config.precision)
     targets = teacher_targets(teacher, frames["train"], announce) if teacher is not None else None
-    trainer = build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress, long_texts,
-                            teacher, targets)
+    trainer = build_trainer(plan.apply(config), out, model, tokenizer, label_space, encoded, max_length, precision,
+                            progress, long_texts, teacher, targets)
     stopper = StopOnSignal()
     trainer.add_callback(stopper)
     start = time.perf_counter()
@@ -171,8 +184,9 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     if label_space.multi_label:
         predictor.thresholds = tune_on_validation(predictor, frames["validation"], model_dir, config)
     recorded = replace(config, model=teacher.student) if teacher else config  # a distilled student starts from a temporary copy
-    metrics, test_result = collect_metrics(recorded, task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
+    metrics, test_result = collect_metrics(plan.apply(recorded), task, frames, trainer, predictor, train_seconds, precision, max_length, model_path)
     metrics["train"]["long_texts"] = long_texts_record
+    metrics["train"]["small_data"] = {**asdict(plan), "pooling": pooling, "pooling_reason": pooling_reason}
     if teacher is not None:
         metrics["train"]["distillation"] = {"teacher": teacher.source, "temperature": teacher.temperature,
                                             "alpha": teacher.alpha, "unlabeled_texts": len(teacher.unlabeled)}
@@ -205,10 +219,9 @@ def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dic
     record.write(out)
 
 
-def build_trainer(config, out, model, tokenizer, label_space, frames, max_length, precision, progress=None,
+def build_trainer(config, out, model, tokenizer, label_space, encoded, max_length, precision, progress=None,
                   long_texts: LongTexts | None = None, teacher: Teacher | None = None, targets=None):
-    encoded = {split: encode_frame(frames[split], tokenizer, label_space, max_length, split, long_texts)
-               for split in ("train", "validation")}
+    """The Trainer for `encoded` {"train", "validation": (dataset, windows per text)}, with `config`'s schedule."""
     datasets = {split: dataset for split, (dataset, _) in encoded.items()}
     if teacher is not None:
         datasets["train"] = distillation_dataset(encoded["train"], targets, teacher, tokenizer, label_space,
@@ -239,6 +252,7 @@ def build_trainer(config, out, model, tokenizer, label_space, frames, max_length
         callbacks=callbacks,
         head_lr_scale=config.head_lr_scale,
         ordered_eval=pooled,
+        contrastive_weight=config.contrastive_weight or 0.0,
         **extra,
         **loss_weights(config, label_space, datasets["train"]),
     )

@@ -77,6 +77,7 @@ class DistillTrainer(FineclassTrainer):
         super().__init__(*args, **kwargs)
         self.temperature = temperature
         self.alpha = alpha
+        self.loss_is_scaled_for_ga = False  # a per-batch mean: the Trainer divides it for gradient accumulation
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         teacher = inputs.pop("teacher_logits", None)

@@ -6,24 +6,33 @@ import torch
 from torch.utils.data import SequentialSampler
 from transformers import DataCollatorWithPadding, Trainer
 
+from fineclass.training.small_data import pair_loss
 from fineclass.training.throughput import TokenCounter
 from fineclass.training.weights import weighted_loss
 
 
 class FineclassTrainer(Trainer):
-    """Counts real and padded tokens of every training batch, for throughput and MFU, and applies
-    class weights or a BCE pos_weight through the public `compute_loss` hook."""
+    """Counts real and padded tokens of every training batch, for throughput and MFU, and applies class weights, a
+    BCE pos_weight or the few-label pair loss through the public `compute_loss` hook."""
 
     def __init__(self, *args, class_weight=None, pos_weight=None, head_lr_scale: float = 1.0, ordered_eval: bool = False,
-                 **kwargs):
+                 contrastive_weight: float = 0.0, **kwargs):
         """`ordered_eval` keeps evaluation rows in dataset order (the Trainer groups them by length otherwise), so
-        that the windows of a long text, which follow each other in the dataset, can be pooled per text."""
+        that the windows of a long text, which follow each other in the dataset, can be pooled per text.
+        `contrastive_weight` adds that multiple of `pair_loss` over the [CLS] states of each training batch."""
         super().__init__(*args, **kwargs)
         self.ordered_eval = ordered_eval
         self.token_counter = TokenCounter()
         self.class_weight = class_weight
         self.pos_weight = pos_weight
         self.head_lr_scale = head_lr_scale
+        self.contrastive_weight = contrastive_weight
+        if self.own_loss:
+            self.loss_is_scaled_for_ga = False  # our losses are per-batch means: the Trainer divides them for accumulation
+
+    @property
+    def own_loss(self) -> bool:
+        return self.class_weight is not None or self.pos_weight is not None or self.contrastive_weight > 0
 
     def create_optimizer(self, model=None):
         """The Trainer's optimizer, with the new head and the pooler at `head_lr_scale` times the learning rate."""
@@ -53,12 +62,16 @@ class FineclassTrainer(Trainer):
         return super()._get_eval_sampler(eval_dataset)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if self.class_weight is None and self.pos_weight is None:
+        if not self.own_loss:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs.pop("labels")
-        outputs = model(**inputs)
-        multi_label = model.config.problem_type == "multi_label_classification"
+        pairs = self.contrastive_weight > 0 and model.training  # validation keeps the plain loss
+        outputs = model(**inputs, output_hidden_states=pairs)
+        multi_label = self.model.config.problem_type == "multi_label_classification"  # self.model: not a DDP wrapper
         loss = weighted_loss(outputs.logits, labels, multi_label, self.class_weight, self.pos_weight)
+        if pairs:
+            # The last layer's [CLS] state: the mean of the tokens where --pooling mean appended its layer.
+            loss = loss + self.contrastive_weight * pair_loss(outputs.hidden_states[-1][:, 0], labels, multi_label)
         return (loss, outputs) if return_outputs else loss
 
     def training_step(self, model, inputs, num_items_in_batch=None):

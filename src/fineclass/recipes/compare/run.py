@@ -88,18 +88,20 @@ def run_compare(config: TrainConfig, models: list[str], progress=None, announce=
     return CompareResult(output_dir=out, labels=labels, candidates=ranked, paths=paths)
 
 
-def check_output_dir(out: Path, overwrite: bool) -> None:
-    """Refuse to replace an earlier compare without --overwrite, and never touch files compare did not write."""
+def check_output_dir(out: Path, overwrite: bool, entries=ENTRIES, result_file: str = COMPARE_JSON,
+                     command: str = "compare") -> None:
+    """Refuse to replace an earlier result without --overwrite, and never touch files `command` did not write
+    (`entries` are the names it writes)."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--output-dir {out} is a file; give a directory")
     if not out.is_dir() or not any(out.iterdir()):
         return
     if not overwrite:
-        what = f"{out / COMPARE_JSON} already exists" if (out / COMPARE_JSON).exists() else f"output directory {out} is not empty"
+        what = f"{out / result_file} already exists" if (out / result_file).exists() else f"output directory {out} is not empty"
         raise ConfigError(f"{what}; pass --overwrite to replace it, or choose another --output-dir")
-    foreign = sorted(p.name for p in out.iterdir() if p.name not in ENTRIES)
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in entries)
     if foreign:
-        raise ConfigError(f"output directory {out} holds files compare did not write ({', '.join(foreign[:5])}); "
+        raise ConfigError(f"output directory {out} holds files {command} did not write ({', '.join(foreign[:5])}); "
                           "choose another --output-dir so they are not lost")
 
 

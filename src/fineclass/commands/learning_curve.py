@@ -1,0 +1,69 @@
+"""`fineclass learning-curve`: how the test score grows with the number of training labels."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from fineclass.commands.common import app, console, user_errors
+from fineclass.commands.compare import with_train_options
+from fineclass.rundir import default_output_dir
+
+
+def learning_curve(
+    ctx: typer.Context,
+    data: Annotated[str, typer.Argument(help="Data, given exactly as to `train`.")],
+    sizes: Annotated[str, typer.Option(help="Training-set sizes, comma-separated; 'all' is the whole training split.")] = "48,96,192,384,768,all",
+    seeds: Annotated[int, typer.Option(help="Seeded, stratified samples per size below the whole split (one at 'all').")] = 3,
+    models: Annotated[Optional[list[str]], typer.Option(
+        "--models", "-m",
+        help="Candidates drawn on the same plot, space-separated, as for compare (tfidf-logreg, frozen:<model>, a hub name or model "
+             "directory); --model alone when not given.")] = None,
+    output_dir: Annotated[Optional[str], typer.Option("--output-dir", "-o", help="Where learning_curve.json, plots/ and points/ go.", show_default="runs/<data name>-curve")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier curve in --output-dir.")] = False,
+    keep_models: Annotated[bool, typer.Option("--keep-models", help="Keep each point's trained weights (removed once scored).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No training progress bars.")] = False,
+    **options,
+) -> None:
+    """Train at several training-set sizes on one fixed split, and show how the test score grows and where it flattens."""
+    from fineclass.config import build_config, load_config_file
+    from fineclass.recipes.learning_curve import parse_sizes, run_learning_curve
+    from fineclass.training.callbacks import RichProgressCallback
+    from fineclass.training.interrupt import TrainingInterrupted
+
+    parsed = parse_sizes(sizes)
+    config_file = options.pop("config", None)
+    file_values = load_config_file(config_file) if config_file else {}
+    flags = {**options, "data": data, "output_dir": output_dir, "overwrite": overwrite or None}
+    if output_dir is None and not file_values.get("output_dir"):
+        flags["output_dir"] = default_output_dir(data) + "-curve"
+    run_config = build_config(file_values, flags)
+    try:
+        result = run_learning_curve(run_config, parsed, seeds, [*(models or []), *ctx.args] or None, keep_models,
+                                    progress=None if quiet else RichProgressCallback(),
+                                    announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False))
+    except TrainingInterrupted:
+        print("interrupted: no curve was written; run the command again with --overwrite to start over", file=sys.stderr)
+        raise typer.Exit(130) from None
+    print_curve(result)
+
+
+def print_curve(result) -> None:
+    from fineclass.recipes.learning_curve import fit_sentence, summary_rows
+
+    headers, rows = summary_rows(result.summary, result.metric)
+    table = Table(title=f"learning curve (test split, {result.metric})")
+    for header in headers:
+        table.add_column(header, justify="left" if header == "candidate" else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table, crop=False)
+    for name, fit in result.fits.items():
+        console.print(fit_sentence(name, fit, result.metric), soft_wrap=True, highlight=False, markup=False)
+    console.print(f"curve: {result.paths['json']}   plot: {result.paths['plot']}")
+
+
+app.command("learning-curve", context_settings={"allow_extra_args": True})(user_errors(with_train_options(learning_curve, excluded=())))
