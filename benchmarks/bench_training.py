@@ -5,9 +5,12 @@ Arms:
 - recipe: the whole dataset padded to its longest text, random batches of 64, lr 2e-5, weight decay
   0.01, evaluation every epoch (tutorial 000's TrainingArguments);
 - fineclass fp32 and fineclass bf16: `fineclass train` defaults (dynamic padding, length-grouped
-  batches of 32, lr 1e-4), with --precision fp32 and bf16.
+  batches of 32, lr 1e-4), with --precision fp32 and bf16;
+- a precision with changes joined by '+': `fp32+freeze` (--freeze-embeddings), `fp32+compile` (the Trainer's
+  torch_compile), `fp32+fused` (adamw_torch_fused).
 
     python benchmarks/bench_training.py ../shared/datasets/emotion/emotion.csv --epochs 2 [--arms recipe fp32 bf16]
+    python benchmarks/bench_training.py ../shared/datasets/emotion/emotion.csv --max-steps 150 --arms fp32 fp32+freeze
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--model", default="bundled:all-MiniLM-L6-v2")
     parser.add_argument("--max-train-samples", type=int)
+    parser.add_argument("--max-steps", type=int, help="stop each fineclass arm after this many steps (an A/B of step speed)")
     parser.add_argument("--arms", nargs="+", default=["recipe", "fp32", "bf16"])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -49,20 +53,32 @@ def main() -> None:
         args.json.write_text(json.dumps({"threads": torch.get_num_threads(), "epochs": args.epochs, "arms": results}, indent=2))
 
 
-def make_config(args, out: Path, precision: str):
+CHANGES = {
+    "freeze": {"freeze_embeddings": True},
+    "compile": {"trainer_args": {"torch_compile": True}},
+    "fused": {"trainer_args": {"optim": "adamw_torch_fused"}},
+}
+"""Arm suffixes (fp32+freeze): what each changes in the run's settings."""
+
+
+def make_config(args, out: Path, arm: str):
     from fineclass.config import build_config
 
-    return build_config({}, {"data": args.data, "output_dir": str(out), "model": args.model, "epochs": args.epochs,
-                             "max_train_samples": args.max_train_samples, "precision": precision})
+    precision, *changes = arm.split("+")
+    settings = {"data": args.data, "output_dir": str(out), "model": args.model, "epochs": args.epochs,
+                "max_train_samples": args.max_train_samples, "precision": precision, "max_steps": args.max_steps}
+    for change in changes:
+        settings.update(CHANGES[change])
+    return build_config({}, settings)
 
 
-def run_fineclass(args, out: Path, precision: str) -> dict:
+def run_fineclass(args, out: Path, arm: str) -> dict:
     from fineclass.recipes.train import run_training
 
     start = time.perf_counter()
-    metrics = run_training(make_config(args, out, precision)).metrics.to_dict()
+    metrics = run_training(make_config(args, out, arm)).metrics.to_dict()
     train = metrics["train"]
-    last = metrics["validation"][-1]
+    last = metrics["validation"][-1] if metrics["validation"] else {"accuracy": float("nan"), "f1_macro": float("nan")}
     return summary(train, time.perf_counter() - start, last, metrics["test"]["accuracy"])
 
 

@@ -89,7 +89,8 @@ def test_learning_curve_trains_each_size_and_seed_on_one_split(tiny_model_dir, t
              for s in (42, 43)}
     assert len(tests) == 1  # every point is scored on the same test split
     assert sum(1 for _ in (out / "points" / "12-seed42" / "data" / "train.jsonl").open()) == 12
-    assert not (out / "points" / "12-seed42" / "candidates").exists()  # weights removed once scored
+    run = out / "points" / "12-seed42" / "candidates" / name
+    assert (run / "metrics.json").is_file() and not list(run.rglob("*.safetensors"))  # weights removed once scored
     assert curve["fits"][name] == {"fitted": False, "reason": "needs at least three sizes"}
     assert (out / "plots" / "learning_curve.png").stat().st_size > 10_000
     assert "learning curve (test split, accuracy)" in result.output

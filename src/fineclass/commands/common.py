@@ -95,3 +95,31 @@ def check_device(device: str, model_dir: str | Path) -> str:
 
 
 DEVICE_HELP = "Torch models: auto (a CUDA GPU when torch sees one), cpu, cuda or cuda:N. ONNX exports run on the CPU."
+
+
+def print_uncut(table_title: str, headers: list[str], rows: list[list[str]], left=("candidate", "kind")) -> None:
+    """A table as wide as its cells need: a narrow terminal wraps the lines rather than cutting names and numbers."""
+    table = Table(title=table_title)
+    for header in headers:
+        table.add_column(header, justify="left" if header in left else "right")
+    for row in rows:
+        table.add_row(*row)
+    needed = sum(max(len(cell) for cell in column) + 3 for column in zip(headers, *rows)) + 1
+    # Rich renders no wider than its console (80 columns when the output is not a terminal): print through one as wide
+    # as the table, so a narrow terminal wraps the lines instead.
+    wide = console if needed <= console.width else Console(file=console.file, width=needed, force_terminal=console.is_terminal)
+    wide.print(table, crop=False)
+
+
+def settings_of(data: str, options: dict, output_dir: str | None, overwrite: bool, suffix: str):
+    """The TrainConfig of a command that takes train's options: defaults, then --config, then the flags given;
+    the output directory defaults to runs/<data name><suffix>."""
+    from fineclass.config import build_config, load_config_file
+    from fineclass.rundir import default_output_dir
+
+    config_file = options.pop("config", None)
+    file_values = load_config_file(config_file) if config_file else {}
+    flags = {**options, "data": data, "output_dir": output_dir, "overwrite": overwrite or None}
+    if output_dir is None and not file_values.get("output_dir"):
+        flags["output_dir"] = default_output_dir(data) + suffix
+    return build_config(file_values, flags)

@@ -7,11 +7,9 @@ import sys
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from fineclass.commands import train as train_command
-from fineclass.commands.common import app, console, user_errors
-from fineclass.rundir import default_output_dir
+from fineclass.commands.common import app, console, print_uncut, settings_of, user_errors
 
 OWN_OPTIONS = ("data", "output_dir", "overwrite")  # compare's own, with its own help
 NOT_FOR_COMPARE = ("model",)  # --models replaces it
@@ -30,17 +28,11 @@ def compare(
     **options,
 ) -> None:
     """Train or evaluate several candidates on the same split and test set, and rank them: metrics, speed and size."""
-    from fineclass.config import build_config, load_config_file
     from fineclass.recipes.compare.run import run_compare
     from fineclass.training.callbacks import RichProgressCallback
     from fineclass.training.interrupt import TrainingInterrupted
 
-    config_file = options.pop("config", None)
-    file_values = load_config_file(config_file) if config_file else {}
-    flags = {**options, "data": data, "output_dir": output_dir, "overwrite": overwrite or None}
-    if output_dir is None and not file_values.get("output_dir"):
-        flags["output_dir"] = default_output_dir(data) + "-compare"
-    run_config = build_config(file_values, flags)
+    run_config = settings_of(data, options, output_dir, overwrite, "-compare")
     try:
         result = run_compare(run_config, [*models, *ctx.args], progress=None if quiet else RichProgressCallback(),
                              announce=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False))
@@ -55,16 +47,7 @@ def print_leaderboard(result) -> None:
     from fineclass.recipes.compare.leaderboard import leaderboard_rows
 
     headers, rows = leaderboard_rows(result.candidates, result.labels)
-    table = Table(title=f"leaderboard ({len(rows)} candidates, ranked by {headers[3]} on the test split)")
-    for header in headers:
-        table.add_column(header, justify="left" if header in ("candidate", "kind") else "right")
-    for row in rows:
-        table.add_row(*row)
-    # As wide as the cells need: a narrow terminal wraps the lines rather than cutting the names and numbers.
-    needed = sum(max(len(cell) for cell in column) + 3 for column in zip(headers, *rows)) + 1
-    if needed > console.width:
-        table.width = needed
-    console.print(table, crop=False)
+    print_uncut(f"leaderboard ({len(rows)} candidates, ranked by {headers[3]} on the test split)", headers, rows)
     paths = result.paths
     console.print(f"leaderboard: {paths['json']}   report: {paths['html']}   plot: {paths['plot']}")
 

@@ -6,11 +6,9 @@ import sys
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from fineclass.commands.common import app, console, user_errors
+from fineclass.commands.common import app, console, print_uncut, settings_of, user_errors
 from fineclass.commands.compare import with_train_options
-from fineclass.rundir import default_output_dir
 
 
 def learning_curve(
@@ -29,18 +27,12 @@ def learning_curve(
     **options,
 ) -> None:
     """Train at several training-set sizes on one fixed split, and show how the test score grows and where it flattens."""
-    from fineclass.config import build_config, load_config_file
     from fineclass.recipes.learning_curve import parse_sizes, run_learning_curve
     from fineclass.training.callbacks import RichProgressCallback
     from fineclass.training.interrupt import TrainingInterrupted
 
     parsed = parse_sizes(sizes)
-    config_file = options.pop("config", None)
-    file_values = load_config_file(config_file) if config_file else {}
-    flags = {**options, "data": data, "output_dir": output_dir, "overwrite": overwrite or None}
-    if output_dir is None and not file_values.get("output_dir"):
-        flags["output_dir"] = default_output_dir(data) + "-curve"
-    run_config = build_config(file_values, flags)
+    run_config = settings_of(data, options, output_dir, overwrite, "-curve")
     try:
         result = run_learning_curve(run_config, parsed, seeds, [*(models or []), *ctx.args] or None, keep_models,
                                     progress=None if quiet else RichProgressCallback(),
@@ -55,12 +47,7 @@ def print_curve(result) -> None:
     from fineclass.recipes.learning_curve import fit_sentence, summary_rows
 
     headers, rows = summary_rows(result.summary, result.metric)
-    table = Table(title=f"learning curve (test split, {result.metric})")
-    for header in headers:
-        table.add_column(header, justify="left" if header == "candidate" else "right")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table, crop=False)
+    print_uncut(f"learning curve (test split, {result.metric})", headers, rows)
     for name, fit in result.fits.items():
         console.print(fit_sentence(name, fit, result.metric), soft_wrap=True, highlight=False, markup=False)
     console.print(f"curve: {result.paths['json']}   plot: {result.paths['plot']}")

@@ -25,6 +25,7 @@ FLAGS = {
     "baseline": ("--baseline/--no-baseline",),
     "report": ("--report/--no-report",),
     "keep_checkpoints": ("--keep-checkpoints",),
+    "freeze_embeddings": ("--freeze-embeddings",),
     "overwrite": ("--overwrite",),
     "trainer_args": ("--trainer-arg",),
 }

@@ -7,7 +7,6 @@ It answers the question a team asks first: how many labels do we need, and what 
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from fineclass.errors import ConfigError, DataError
 from fineclass.labels import LabelSpace
 from fineclass.recipes.compare.candidates import CANDIDATES, CompareContext, run_candidate
 from fineclass.recipes.compare.leaderboard import headline_metric
+from fineclass.recipes.compare.measure import WEIGHT_SUFFIXES
 from fineclass.recipes.compare.run import check_output_dir, write_split
 from fineclass.recipes.compare.spec import check_candidates, parse_candidates
 from fineclass.recipes.train import load_task
@@ -129,7 +129,7 @@ def run_learning_curve(config: TrainConfig, sizes: list[int | None], seeds: int 
                 points.append(CurvePoint(spec.name, size, seed, result.metrics, result.train_seconds,
                                          round(time.perf_counter() - start, 2)))
             if not keep_models:
-                shutil.rmtree(point_dir / CANDIDATES, ignore_errors=True)  # the weights: GBs over a sweep
+                remove_weights(point_dir / CANDIDATES)
     metric = headline_metric(labels)
     summary = summarise(points, metric)
     fits = {name: fit_curve([(s["size"], s[metric]) for s in summary if s["candidate"] == name], len(train))
@@ -138,6 +138,13 @@ def run_learning_curve(config: TrainConfig, sizes: list[int | None], seeds: int 
     result.paths = write_curve(result, {"source": config.data, "rows": {s: len(f) for s, f in frames.items()},
                                         "seeds": seeds, "settings": config.to_dict()})
     return result
+
+
+def remove_weights(directory: Path) -> None:
+    """The weight files of every candidate (GBs over a sweep); each run's metrics.json, config and split stay."""
+    for path in directory.rglob("*"):
+        if path.is_file() and path.name.endswith(WEIGHT_SUFFIXES):
+            path.unlink()
 
 
 def summarise(points: list[CurvePoint], metric: str) -> list[dict]:

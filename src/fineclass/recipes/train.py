@@ -153,6 +153,8 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     if pooling == "mean" and not append_mean_pooling_layer(model):
         pooling, pooling_reason = "cls", f"cls: {type(model).__name__} has no BERT layer to append for mean pooling"
         logger.warning("--pooling mean: %s", pooling_reason)
+    if config.freeze_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
     if not resume and is_main_process():
         write_run_inputs(out, replace(config, model=teacher.student) if teacher else config, task, frames)
 
