@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +43,9 @@ def run_point(data: Path, model: str, seed: int, multi_label: bool) -> dict:
         encode = lambda ls: index[ls[0]]  # noqa: E731
     train = Dataset.from_dict({"text": texts, "label": [encode(ls) for ls in labels]})
     setfit_model = SetFitModel.from_pretrained(model, multi_target_strategy="one-vs-rest" if multi_label else None)
-    args = TrainingArguments(batch_size=16, num_epochs=1, num_iterations=20, seed=seed, report_to="none")
+    # output_dir: SetFit's default is ./checkpoints, which would put model weights in the working tree.
+    args = TrainingArguments(output_dir=tempfile.mkdtemp(prefix="setfit-"), batch_size=16, num_epochs=1,
+                             num_iterations=20, seed=seed, report_to="none", save_strategy="no")
     trainer = Trainer(model=setfit_model, args=args, train_dataset=train)
     start = time.perf_counter()
     trainer.train()
