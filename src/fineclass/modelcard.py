@@ -20,6 +20,17 @@ def long_texts_line(record: dict | None) -> str:
             "`fineclass predict` and `Predictor` read long texts this way; `pipeline()` truncates them.\n")
 
 
+def small_data_line(small: dict | None) -> str:
+    """How a small training set was trained, and the appended mean-pooling layer the model holds, if any."""
+    if not small or not small.get("small"):
+        return ""
+    line = f"- **Few labels:** {small['reason']}"
+    if small.get("pooling") == "mean":
+        line += ("; the last encoder layer was appended to mean the token states (uniform attention), so the head "
+                 "reads a mean-pooled sentence embedding")
+    return line + "\n"
+
+
 def write_model_card(model_dir: Path, base_model: str, label_space: LabelSpace, metrics: dict, train: dict) -> None:
     test = metrics.get("test", {})
     if base_model.lower() in BUNDLED_ALIASES:
@@ -44,7 +55,7 @@ def write_model_card(model_dir: Path, base_model: str, label_space: LabelSpace, 
 - **Task:** {task}, {label_space.num_labels} labels: {labels}
 - **Training data:** `{metrics.get('data', {}).get('source', '?')}` (rows: {rows_text})
 - **Training:** {train.get('epochs')} epochs, learning rate {train.get('learning_rate')}, batch size {train.get('batch_size')}, {train.get('seconds', 0):.0f} s
-{long_texts_line(train.get('long_texts'))}
+{small_data_line(train.get('small_data'))}{long_texts_line(train.get('long_texts'))}
 ## Test metrics
 
 | metric | value |

@@ -53,6 +53,8 @@ def test_mean_pooling_saves_a_standard_model_with_one_more_layer(small_run):
     run, _ = small_run
     config = json.loads((run / "model" / "config.json").read_text())
     assert config["num_hidden_layers"] == 3 and config["architectures"] == ["BertForSequenceClassification"]
+    card = (run / "model" / "README.md").read_text()
+    assert "- **Few labels:** 24 training rows make 3 optimizer steps" in card and "mean-pooled sentence embedding" in card
     classifier = pipeline("text-classification", model=str(run / "model"))
     assert classifier("i am so happy today")[0]["label"] in {"joy", "sadness", "anger"}
     predicted = run_cli("predict", run, "i feel happy and glad", "--json")

@@ -81,8 +81,8 @@ from fineclass.training.interrupt import (
     stop_on_signals,
 )
 from fineclass.training.long_texts import choose_long_texts, texts_by_length
-from fineclass.training.small_data import choose_pooling, plan_small_data
 from fineclass.training.resume import check_same_split, find_checkpoint
+from fineclass.training.small_data import choose_pooling, plan_small_data
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
 from fineclass.training.weights import balanced_class_weights, balanced_pos_weight
