@@ -106,9 +106,14 @@ def sample_stratified(frame: pd.DataFrame, limit: int | None, multi_label: bool,
     if limit is None or limit >= len(frame):
         return frame
     try:
-        keep, _ = _split_once(frame, int(limit), multi_label, seed)
+        keep, rest = _split_once(frame, int(limit), multi_label, seed)
     except (DataError, ValueError):
-        keep = frame.sample(n=limit, random_state=seed).sort_index()
+        keep, rest = frame.sample(n=limit, random_state=seed).sort_index(), frame.iloc[:0]
+    # Iterative stratification (multi-label) may keep a row more or less than asked: trim or top up, seeded.
+    if len(keep) > limit:
+        keep = keep.sample(n=limit, random_state=seed).sort_index()
+    elif len(keep) < limit:
+        keep = pd.concat([keep, rest.sample(n=limit - len(keep), random_state=seed)]).sort_index()
     return keep.reset_index(drop=True)
 
 

@@ -107,3 +107,4 @@ def test_the_mean_layer_saves_as_a_plain_bert_that_pipeline_loads_and_keeps_zero
     loaded = AutoModelForSequenceClassification.from_pretrained(tmp_path, trust_remote_code=False).eval()
     with torch.no_grad():
         assert torch.allclose(loaded(input_ids=ids).logits, model(input_ids=ids).logits, atol=1e-5)
+
