@@ -38,6 +38,7 @@ def test_a_small_set_trains_min_steps_in_batches_of_16_and_says_so(small_run):
     run, result = small_run
     assert ("schedule: 24 training rows make 3 optimizer steps in 3 epochs (under --min-steps 40); training 40 steps "
             "of 16 texts instead (20 epochs), validating every 8 steps") in " ".join(result.output.split())
+    assert "the validation split has 10 texts of class" in " ".join((result.output + result.stderr).split())
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["data"]["rows"]["train"] == 24
     assert metrics["train"]["steps"] == 40 and metrics["train"]["batch_size"] == 16

@@ -82,7 +82,7 @@ from fineclass.training.interrupt import (
 )
 from fineclass.training.long_texts import choose_long_texts, texts_by_length
 from fineclass.training.resume import check_same_split, find_checkpoint
-from fineclass.training.small_data import choose_pooling, plan_small_data
+from fineclass.training.small_data import choose_pooling, plan_small_data, small_validation_warning
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
 from fineclass.training.weights import balanced_class_weights, balanced_pos_weight
@@ -146,6 +146,9 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     pooling, pooling_reason = choose_pooling(config.pooling, model_path, plan.small)
     (announce or logger.info)(f"schedule: {plan.reason}; pooling: {pooling_reason}"
                               + (f"; pair loss weight {plan.contrastive_weight:g}" if plan.contrastive_weight else ""))
+    warning = small_validation_warning(list(frames["validation"]["labels"]), label_space.names, label_space.multi_label)
+    if warning:
+        logger.warning(warning)
     if not resume and is_main_process():
         prepare_output_dir(out, config.overwrite)
     set_seed(config.seed)  # the new head's initial weights depend on it

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import torch
@@ -68,6 +69,24 @@ def plan_small_data(config: TrainConfig, rows: int) -> SmallDataPlan:
               f"{config.min_steps}); training {steps} steps of {batch} texts instead ({steps / small_epoch:.0f} epochs), "
               f"validating every {eval_steps} steps")
     return SmallDataPlan(True, rows, steps_per_epoch, steps, batch, eval_steps, weight, reason)
+
+
+MIN_VALIDATION_PER_CLASS = 20
+"""Below this many validation texts of a class, one text more or less right moves its F1 by several points."""
+
+
+def small_validation_warning(labels: list[list[str]], names: tuple[str, ...], multi_label: bool) -> str | None:
+    """A warning when a multi-class validation split has under MIN_VALIDATION_PER_CLASS texts of some class: the
+    best checkpoint it picks is then partly noise. (Multi-label data has --min-positives for its thresholds.)"""
+    if multi_label or not labels:
+        return None
+    counts = Counter(row[0] for row in labels)
+    rarest = min(names, key=lambda name: counts.get(name, 0))
+    if counts.get(rarest, 0) >= MIN_VALIDATION_PER_CLASS:
+        return None
+    return (f"the validation split has {counts.get(rarest, 0)} texts of class {rarest!r} (under "
+            f"{MIN_VALIDATION_PER_CLASS} for some class), so the checkpoint it picks is partly chance; give a larger "
+            "validation split (--split, or a validation file) if you can")
 
 
 def choose_pooling(requested: str, model_path: str, small: bool) -> tuple[str, str]:

@@ -9,7 +9,7 @@ import torch
 
 from fineclass.config import TrainConfig
 from fineclass.modeling import append_mean_pooling_layer, declares_mean_pooling
-from fineclass.training.small_data import choose_pooling, pair_loss, plan_small_data
+from fineclass.training.small_data import choose_pooling, pair_loss, plan_small_data, small_validation_warning
 
 
 def plan(rows: int, **options):
@@ -108,3 +108,14 @@ def test_the_mean_layer_saves_as_a_plain_bert_that_pipeline_loads_and_keeps_zero
     with torch.no_grad():
         assert torch.allclose(loaded(input_ids=ids).logits, model(input_ids=ids).logits, atol=1e-5)
 
+
+
+def test_a_validation_split_with_under_20_texts_of_a_class_is_flagged():
+    names = ("joy", "anger", "fear")
+    few = [["joy"]] * 30 + [["anger"]] * 25 + [["fear"]] * 4
+    assert small_validation_warning(few, names, multi_label=False) == (
+        "the validation split has 4 texts of class 'fear' (under 20 for some class), so the checkpoint it picks is "
+        "partly chance; give a larger validation split (--split, or a validation file) if you can")
+    assert small_validation_warning([["joy"]] * 20 + [["anger"]] * 20 + [["fear"]] * 20, names, False) is None
+    assert "0 texts of class 'anger'" in small_validation_warning([["joy"]] * 40, names, False)
+    assert small_validation_warning([["joy"]], names, multi_label=True) is None
