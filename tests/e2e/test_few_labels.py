@@ -62,6 +62,30 @@ def test_mean_pooling_saves_a_standard_model_with_one_more_layer(small_run):
     assert predicted.exit_code == 0, predicted.output
 
 
+def test_a_small_sets_checkpoint_choice_reads_a_validation_sample(sentence_encoder, tmp_path, monkeypatch):
+    import fineclass.recipes.train as train_recipe
+    import fineclass.training.small_data as small_data
+
+    monkeypatch.setattr(small_data, "VALIDATION_TEXTS", 20)  # of the toy data's 30 validation texts
+    encoded, real_encode = {}, train_recipe.encode_frame
+
+    def counting_encode(frame, tokenizer, label_space, max_length, split, long_texts):
+        encoded[split] = len(frame)
+        return real_encode(frame, tokenizer, label_space, max_length, split, long_texts)
+
+    monkeypatch.setattr(train_recipe, "encode_frame", counting_encode)
+    data = tmp_path / "toy.csv"
+    make_texts(300).to_csv(data, index=False)
+    result = run_cli("train", data, "--model", sentence_encoder, "-o", tmp_path / "run", "--max-train-samples", "24",
+                     "--min-steps", "20", "--pooling", "cls", "--contrastive-weight", "0", *QUICK)
+    assert result.exit_code == 0, result.output
+    assert "validating every 4 steps on 20 of the 30 validation texts" in " ".join(result.output.split())
+    assert encoded == {"train": 24, "validation": 20}
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["train"]["small_data"]["validation_texts"] == 20
+    assert metrics["data"]["rows"]["validation"] == 30  # thresholds and reported scores read all of it
+
+
 def test_min_steps_0_keeps_the_epoch_schedule(sentence_encoder, tmp_path):
     data = tmp_path / "toy.csv"
     make_texts(300).to_csv(data, index=False)

@@ -137,10 +137,12 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     long_texts, long_texts_record = choose_long_texts(config, tokenizer, frames["train"], max_length)
     (announce or logger.info)(f"long texts: {long_texts_record['reason']}; {describe(long_texts, tokenizer)}; "
                               f"attention dropout {long_texts_record['attention_dropout_reason']}")
-    encoded = {split: encode_frame(frames[split], tokenizer, label_space, max_length, split, long_texts)
-               for split in ("train", "validation")}
+    encoded = {"train": encode_frame(frames["train"], tokenizer, label_space, max_length, "train", long_texts)}
     unlabeled = len(teacher.unlabeled) if teacher is not None else 0  # counted as texts: their windows are cut later
-    plan = plan_small_data(config, len(encoded["train"][0]) + unlabeled)
+    plan = plan_small_data(config, len(encoded["train"][0]) + unlabeled, len(frames["validation"]))
+    # The checkpoint choice may read a sample of validation; thresholds and reported scores read all of it.
+    checkpoint_validation = sample_stratified(frames["validation"], plan.validation_texts, label_space.multi_label, config.seed)
+    encoded["validation"] = encode_frame(checkpoint_validation, tokenizer, label_space, max_length, "validation", long_texts)
     if teacher is not None:
         plan.contrastive_weight = 0.0  # a student learns the teacher's outputs, not a pair structure of its own
     pooling, pooling_reason = choose_pooling(config.pooling, model_path, plan.small)

@@ -30,6 +30,14 @@ def test_a_small_set_keeps_its_epochs_when_they_make_more_than_min_steps():
     assert long.small and long.max_steps == 240 and long.eval_steps == 48
 
 
+def test_a_small_sets_checkpoint_choice_reads_at_most_1000_validation_texts():
+    sampled = plan_small_data(TrainConfig(), 96, validation_texts=3200)
+    assert sampled.validation_texts == 1000
+    assert sampled.reason.endswith("validating every 40 steps on 1,000 of the 3,200 validation texts")
+    assert plan_small_data(TrainConfig(), 96, validation_texts=400).validation_texts is None  # all of a small split
+    assert plan_small_data(TrainConfig(), 5000, validation_texts=3200).validation_texts is None  # not a small set
+
+
 def test_the_user_can_keep_the_epoch_schedule():
     assert not plan(96, min_steps=0).small
     assert not plan(96, max_steps=20).small  # a schedule in steps chosen by hand
