@@ -7,7 +7,8 @@ Arms:
 - fineclass fp32 and fineclass bf16: `fineclass train` defaults (dynamic padding, length-grouped
   batches of 32, lr 1e-4), with --precision fp32 and bf16;
 - a precision with changes joined by '+': `fp32+freeze` (--freeze-embeddings), `fp32+compile` (the Trainer's
-  torch_compile), `fp32+fused` (adamw_torch_fused).
+  torch_compile), `fp32+fused` (adamw_torch_fused),
+  `fp32+fulllast` (--full-last-layer: the last layer for every token, as before).
 
     python benchmarks/bench_training.py ../shared/datasets/emotion/emotion.csv --epochs 2 [--arms recipe fp32 bf16]
     python benchmarks/bench_training.py ../shared/datasets/emotion/emotion.csv --max-steps 150 --arms fp32 fp32+freeze
@@ -58,6 +59,7 @@ CHANGES = {
     "freeze": {"freeze_embeddings": True},
     "compile": {"trainer_args": {"torch_compile": True}},
     "fused": {"trainer_args": {"optim": "adamw_torch_fused"}},
+    "fulllast": {"cls_only_last_layer": False},
 }
 """Arm suffixes (fp32+freeze): what each changes in the run's settings."""
 

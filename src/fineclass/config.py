@@ -83,6 +83,10 @@ class TrainConfig(DataConfig):
     freeze_embeddings: bool = False
     """Keep the word-embedding matrix fixed (11.7M of all-MiniLM-L6-v2's 22.7M parameters): it gets no gradient and
     no optimizer update, for faster steps."""
+    cls_only_last_layer: bool = True
+    """Compute the last encoder layer for the [CLS] token alone, the only state the classification head reads: the
+    same logits and gradients, about 14% fewer matrix products for a 6-layer BERT (BERT, RoBERTa, ELECTRA; other
+    models ignore it). --full-last-layer turns it off."""
     warmup_ratio: float = 0.1
     """Share of the training steps spent warming the learning rate up from zero."""
     weight_decay: float = 0.01
@@ -169,7 +173,8 @@ GROUPS = {
     "long_documents": ("long_texts", "head_tokens", "window_stride", "window_pooling", "max_windows"),
     "few_labels": ("min_steps", "pooling", "contrastive_weight"),
     "optimisation": ("epochs", "max_steps", "learning_rate", "batch_size", "gradient_accumulation_steps",
-                     "eval_batch_size", "head_lr_scale", "freeze_embeddings", "warmup_ratio", "weight_decay", "seed", "class_weights",
+                     "eval_batch_size", "head_lr_scale", "freeze_embeddings", "cls_only_last_layer",
+                     "warmup_ratio", "weight_decay", "seed", "class_weights",
                      "pos_weight", "trainer_args"),
     "checkpoints": ("metric", "early_stopping", "save_steps", "save_total_limit", "keep_checkpoints"),
     "thresholds": ("threshold", "thresholds", "min_positives"),

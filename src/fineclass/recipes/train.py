@@ -40,6 +40,7 @@ from fineclass.modelcard import write_model_card
 from fineclass.modeling import (
     append_mean_pooling_layer,
     build_model,
+    compute_last_layer_for_cls_only,
     load_model_config,
     load_tokenizer,
     model_max_length,
@@ -160,6 +161,8 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
         logger.warning("--pooling mean: %s", pooling_reason)
     if config.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
+    if config.cls_only_last_layer:
+        compute_last_layer_for_cls_only(model)  # after the mean layer, which then is the last one
     if not resume and is_main_process():
         write_run_inputs(out, replace(config, model=teacher.student) if teacher else config, task, frames)
 

@@ -1,0 +1,56 @@
+"""compute_last_layer_for_cls_only: the same logits and gradients as the full last layer, the same saved weights."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, BertTokenizer, DistilBertConfig, DistilBertForSequenceClassification
+
+from fineclass.modeling import append_mean_pooling_layer, compute_last_layer_for_cls_only
+
+
+def pair_of_models(model_dir, attention: str, mean_layer: bool):
+    torch.manual_seed(0)
+    full = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=3, attn_implementation=attention)
+    if mean_layer:
+        append_mean_pooling_layer(full)
+    fast = copy.deepcopy(full)
+    assert compute_last_layer_for_cls_only(fast)
+    return full.eval(), fast.eval()
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+@pytest.mark.parametrize("mean_layer", [False, True])
+def test_cls_only_last_layer_gives_the_full_layers_logits_and_gradients(tiny_model_dir, attention, mean_layer):
+    full, fast = pair_of_models(tiny_model_dir, attention, mean_layer)
+    tokenizer = BertTokenizer.from_pretrained(tiny_model_dir)
+    batch = tokenizer(["love love", "hello how are you love you", "you"], padding=True, return_tensors="pt")
+    assert batch["attention_mask"].min() == 0  # padded rows: the mask must reach the [CLS] query
+    labels = torch.tensor([0, 2, 1])
+    expected, got = full(**batch, labels=labels), fast(**batch, labels=labels, output_hidden_states=True)
+    torch.testing.assert_close(got.logits, expected.logits, atol=1e-6, rtol=1e-5)
+    expected.loss.backward()
+    got.loss.backward()
+    for (name, a), b in zip(full.named_parameters(), fast.parameters()):
+        torch.testing.assert_close(b.grad, a.grad, atol=1e-6, rtol=1e-4, msg=name)
+    assert got.hidden_states[-1].shape == (3, 1, full.config.hidden_size)  # the last layer kept [CLS] only
+
+
+def test_cls_only_last_layer_leaves_the_saved_model_unchanged(tiny_model_dir, tmp_path):
+    full, fast = pair_of_models(tiny_model_dir, "sdpa", mean_layer=False)
+    fast.save_pretrained(tmp_path)
+    reloaded = AutoModelForSequenceClassification.from_pretrained(tmp_path).eval()
+    assert set(reloaded.state_dict()) == set(full.state_dict())
+    ids = torch.tensor([[2, 5, 6, 7, 3]])
+    assert reloaded.bert(input_ids=ids).last_hidden_state.shape == (1, 5, full.config.hidden_size)  # a full layer again
+    torch.testing.assert_close(reloaded(input_ids=ids).logits, full(input_ids=ids).logits)
+
+
+def test_cls_only_last_layer_leaves_other_architectures_alone():
+    config = DistilBertConfig(vocab_size=50, dim=16, n_layers=1, n_heads=2, hidden_dim=32, max_position_embeddings=16)
+    model = DistilBertForSequenceClassification(config)
+    before = model.distilbert.transformer.layer[-1].forward
+    assert not compute_last_layer_for_cls_only(model)
+    assert model.distilbert.transformer.layer[-1].forward == before
