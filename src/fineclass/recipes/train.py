@@ -141,7 +141,7 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     encoded = {"train": encode_frame(frames["train"], tokenizer, label_space, max_length, "train", long_texts)}
     unlabeled = len(teacher.unlabeled) if teacher is not None else 0  # counted as texts: their windows are cut later
     plan = plan_small_data(config, len(encoded["train"][0]) + unlabeled, len(frames["validation"]))
-    # The checkpoint choice may read a sample of validation; thresholds and reported scores read all of it.
+    # The checkpoint choice may read a sample of validation; tuned thresholds read all of it.
     checkpoint_validation = sample_stratified(frames["validation"], plan.validation_texts, label_space.multi_label, config.seed)
     encoded["validation"] = encode_frame(checkpoint_validation, tokenizer, label_space, max_length, "validation", long_texts)
     if teacher is not None:
