@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from fineclass.errors import ConfigError
-from fineclass.modeling import load_classifier
+from fineclass.modeling import compute_last_layer_for_cls_only, load_classifier
 from fineclass.rundir import (
     THRESHOLDS,
     LongTexts,
@@ -49,6 +49,7 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
         raise ConfigError(f"{target} is not empty; pass --overwrite to replace it, or choose another --output-dir")
     policy = resolve_long_texts(LongTexts.read(model_dir), long_texts)  # checked before the slow export
     model, tokenizer = load_classifier(model_dir)
+    compute_last_layer_for_cls_only(model)  # the graph's last layer then computes the [CLS] row only
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
     try:
