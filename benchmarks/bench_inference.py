@@ -2,9 +2,10 @@
 
 Arms: tutorial 000's one-text-at-a-time `pipeline` loop; fineclass Predictor on torch fp32 and bf16;
 ONNX fp32 and ONNX int8 exports of the same weights, one session with every core. torch bf16 casts the
-weights to bf16 (no autocast).
+weights to bf16 (no autocast). The "full last layer" arms run the last encoder layer for every token, as before
+`compute_last_layer_for_cls_only` (the Predictor's and the export's default now).
 
-    python benchmarks/bench_inference.py runs/emotion [--latency-samples 200] [--json out.json]
+    python benchmarks/bench_inference.py runs/emotion [--latency-samples 200] [--json out.json] [--no-bf16]
 
 Exports are written to RUN/onnx and RUN/onnx-int8 if missing. Warm-up is excluded from every timing.
 """
@@ -27,14 +28,17 @@ def main() -> None:
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-bf16", action="store_true", help="skip the bf16 arms (a CPU without native bf16)")
     args = parser.parse_args()
 
     from transformers import pipeline
     from transformers.utils import logging as hf_logging
 
     from fineclass.evaluation.evaluate import encode_for_model, load_eval_frame
+    from fineclass.inference import export
     from fineclass.inference.export import export_onnx
     from fineclass.inference.predictor import Predictor
+    from fineclass.modeling import load_classifier
     from fineclass.rundir import resolve_model_dir
 
     hf_logging.set_verbosity_error()
@@ -45,19 +49,28 @@ def main() -> None:
     for quantize, name in ((None, "onnx"), ("int8", "onnx-int8")):
         if not (args.run_dir / name / "model.onnx").is_file():
             export_onnx(model_dir, args.run_dir / name, quantize)
+    if not (args.run_dir / "onnx-int8-full" / "model.onnx").is_file():
+        cls_only, export.compute_last_layer_for_cls_only = export.compute_last_layer_for_cls_only, lambda model: False
+        export_onnx(model_dir, args.run_dir / "onnx-int8-full", "int8")
+        export.compute_last_layer_for_cls_only = cls_only
 
     base = Predictor.from_dir(model_dir)
     y_true = encode_for_model(frame, base.label_space, "test")
+    full_model, tokenizer = load_classifier(model_dir)
     arms = {
         "pipeline loop (tutorial)": pipeline_arm(pipeline("text-classification", model=str(model_dir), device="cpu"), base),
+        "Predictor torch fp32, full last layer": Predictor(full_model, tokenizer, batch_size=args.batch_size,
+                                                           thresholds=base.thresholds, long_texts=base.long_texts),
         "Predictor torch fp32": Predictor.from_dir(model_dir, batch_size=args.batch_size),
-        "Predictor torch bf16": Predictor.from_dir(model_dir, batch_size=args.batch_size, precision="bf16"),
-        # compiled once in the warm-up (about 30 s, excluded like every warm-up), then timed
-        "Predictor torch bf16 + torch.compile": Predictor.from_dir(model_dir, batch_size=args.batch_size,
-                                                                   precision="bf16", compile=True),
-        "Predictor ONNX fp32": Predictor.from_dir(args.run_dir / "onnx", batch_size=args.batch_size),
-        "Predictor ONNX int8": Predictor.from_dir(args.run_dir / "onnx-int8", batch_size=args.batch_size),
     }
+    if not args.no_bf16:
+        arms["Predictor torch bf16"] = Predictor.from_dir(model_dir, batch_size=args.batch_size, precision="bf16")
+        # compiled once in the warm-up (about 30 s, excluded like every warm-up), then timed
+        arms["Predictor torch bf16 + torch.compile"] = Predictor.from_dir(model_dir, batch_size=args.batch_size,
+                                                                          precision="bf16", compile=True)
+    arms["Predictor ONNX fp32"] = Predictor.from_dir(args.run_dir / "onnx", batch_size=args.batch_size)
+    arms["Predictor ONNX int8, full last layer"] = Predictor.from_dir(args.run_dir / "onnx-int8-full", batch_size=args.batch_size)
+    arms["Predictor ONNX int8"] = Predictor.from_dir(args.run_dir / "onnx-int8", batch_size=args.batch_size)
     rng = np.random.default_rng(0)
     singles = [texts[i] for i in rng.choice(len(texts), args.latency_samples, replace=False)]
     rows = {name: measure(arm, texts, singles, y_true) for name, arm in arms.items()}

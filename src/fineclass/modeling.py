@@ -226,10 +226,12 @@ def compute_last_layer_for_cls_only(model) -> bool:
     14% of a 6-layer encoder's matrix products in training and in inference. The keys and values still cover every
     token, so the [CLS] state, the logits and the gradients are those of the full layer (dropout draws differ). Only
     the layer's `forward` is replaced, on this instance: the weights and the saved model are unchanged. Returns
-    False (nothing changed) for other architectures, and for decoders or cross-attention.
+    False (nothing changed) for other architectures and attention kernels, and for decoders.
     """
     layers = getattr(getattr(model.base_model, "encoder", None), "layer", None)
     if model.config.model_type not in CLS_HEAD_MODEL_TYPES or not layers or model.config.is_decoder:
+        return False
+    if model.config._attn_implementation not in ("eager", "sdpa"):  # their masks are (batch, 1, queries, keys) or None
         return False
     layer = layers[-1]
     attention = getattr(getattr(layer, "attention", None), "self", None)
