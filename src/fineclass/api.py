@@ -20,6 +20,8 @@ import difflib
 from pathlib import Path
 
 from fineclass.config import (
+    DISTILL_ALPHA,
+    DISTILL_TEMPERATURE,
     FIELD_NAMES,
     LONG_TEXTS,
     TrainConfig,
@@ -105,7 +107,7 @@ DISTILL_EXCLUDED = {"data", "model", "text_column", "text_pair_column", "label_c
 
 
 def distill(teacher, output_dir: str | Path | None = None, *, layers: int | None = None, student: str | None = None,
-            temperature: float = 2.0, alpha: float = 0.5, unlabeled: str | Path | None = None,
+            temperature: float = DISTILL_TEMPERATURE, alpha: float = DISTILL_ALPHA, unlabeled: str | Path | None = None,
             unlabeled_column: str | None = None, progress="auto", **options):
     """Distil a teacher run into a student trained on the teacher's split; returns the student's `RunResult`.
 

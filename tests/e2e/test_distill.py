@@ -59,7 +59,7 @@ def test_a_one_layer_student_learns_the_teacher_on_its_split(student_run):
     for split in ("train", "validation", "test"):
         ours, theirs = (pd.read_json(run / "data" / f"{split}.jsonl", lines=True) for run in (student, teacher))
         assert ours["text"].tolist() == theirs["text"].tolist() and ours["labels"].tolist() == theirs["labels"].tolist()
-    assert metrics["train"]["distillation"] == {"teacher": str(teacher), "temperature": 2.0, "alpha": 0.5,
+    assert metrics["train"]["distillation"] == {"teacher": str(teacher), "temperature": 4.0, "alpha": 0.1,
                                                 "unlabeled_texts": 60}
     assert metrics["train"]["samples"] == 8 * (210 + 60)  # 8 epochs of the labeled and the unlabeled texts
     assert metrics["test"]["accuracy"] >= 0.9, metrics["test"]

@@ -10,6 +10,7 @@ import typer
 from fineclass.commands.common import app, console, user_errors
 from fineclass.commands.options import with_config_options
 from fineclass.commands.train import announce, print_train_summary
+from fineclass.config import DISTILL_ALPHA, DISTILL_TEMPERATURE
 
 DISTILL_EXCLUDED = ("data", "model", "text_column", "text_pair_column", "label_column", "label_columns", "label_names",
                     "multi_label", "split", "max_train_samples", "max_eval_samples", "delimiter", "quotechar", "encoding",
@@ -21,8 +22,8 @@ def distill(
     teacher: Annotated[str, typer.Argument(help="The teacher: a fineclass run directory (its saved split is reused).")],
     layers: Annotated[Optional[int], typer.Option(help="The student is the teacher's first K layers (with its embeddings and head).")] = None,
     student: Annotated[Optional[str], typer.Option(help="The student is this model (hub name or directory) with the teacher's tokenizer.")] = None,
-    temperature: Annotated[float, typer.Option(help="Temperature of both models' softmax (or sigmoid) in the distillation loss.")] = 2.0,
-    alpha: Annotated[float, typer.Option(help="Weight of the loss against the hard labels; 1 - alpha goes to the teacher's outputs.")] = 0.5,
+    temperature: Annotated[float, typer.Option(help="Temperature of both models' softmax (or sigmoid) in the distillation loss.")] = DISTILL_TEMPERATURE,
+    alpha: Annotated[float, typer.Option(help="Weight of the loss against the hard labels; 1 - alpha goes to the teacher's outputs.")] = DISTILL_ALPHA,
     unlabeled: Annotated[Optional[Path], typer.Option(help="A file of texts without labels: the teacher labels them for the student.")] = None,
     unlabeled_column: Annotated[Optional[str], typer.Option(help="The text column of --unlabeled.", show_default="the teacher's, else detected")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,

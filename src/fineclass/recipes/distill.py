@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from fineclass.config import TrainConfig, load_config_file
+from fineclass.config import DISTILL_ALPHA, DISTILL_TEMPERATURE, TrainConfig, load_config_file
 from fineclass.errors import ConfigError, DataError
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
@@ -114,7 +114,7 @@ def read_unlabeled(path: str | Path, column: str | None, reading: dict) -> list[
 
 
 def run_distillation(teacher: str | Path, config: TrainConfig, *, layers: int | None = None, student: str | None = None,
-                     temperature: float = 2.0, alpha: float = 0.5, unlabeled: str | Path | None = None,
+                     temperature: float = DISTILL_TEMPERATURE, alpha: float = DISTILL_ALPHA, unlabeled: str | Path | None = None,
                      unlabeled_column: str | None = None, progress=None, announce=None) -> RunResult:
     """Distil the teacher run into a student and write an ordinary run directory in `config.output_dir`.
 

@@ -17,6 +17,7 @@ import torch
 from datasets import concatenate_datasets
 from torch.nn import functional as F
 
+from fineclass.config import DISTILL_ALPHA, DISTILL_TEMPERATURE
 from fineclass.data.tokenize import encode_frame
 from fineclass.labels import LabelSpace
 from fineclass.rundir import LongTexts
@@ -33,9 +34,9 @@ class Teacher:
 
     predictor: object
     """A Predictor for the teacher, run once over the training texts (and the unlabeled ones)."""
-    temperature: float = 2.0
+    temperature: float = DISTILL_TEMPERATURE
     """Softmax (or sigmoid) temperature of both models' logits in the distillation loss."""
-    alpha: float = 0.5
+    alpha: float = DISTILL_ALPHA
     """Weight of the loss against the hard labels; 1 - alpha goes to the teacher's outputs."""
     unlabeled: list[str] = field(default_factory=list)
     """Texts without labels, which the student learns from the teacher alone."""
@@ -73,7 +74,7 @@ def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torc
 class DistillTrainer(FineclassTrainer):
     """The fineclass Trainer with the distillation loss on training batches (evaluation keeps the plain loss)."""
 
-    def __init__(self, *args, temperature: float = 2.0, alpha: float = 0.5, **kwargs):
+    def __init__(self, *args, temperature: float = DISTILL_TEMPERATURE, alpha: float = DISTILL_ALPHA, **kwargs):
         super().__init__(*args, **kwargs)
         self.temperature = temperature
         self.alpha = alpha
