@@ -236,10 +236,10 @@ def build_trainer(config, out, model, tokenizer, label_space, encoded, max_lengt
     if teacher is not None:
         datasets["train"] = distillation_dataset(encoded["train"], targets, teacher, tokenizer, label_space,
                                                  max_length, long_texts)
-    windows = encoded["validation"][1]  # validation scores are per text: its windows' logits are pooled first
-    pooled = bool((windows > 1).any())
-    if pooled:
-        datasets["validation"], windows = texts_by_length(datasets["validation"], windows)
+    # Validation in length order, each text's windows together (pooled into one score per text). The Trainer's
+    # length-grouped sampler sorts only within a few random batches of a small split: 1,000 tweets ran at a third
+    # of the Predictor's speed.
+    datasets["validation"], windows = texts_by_length(datasets["validation"], encoded["validation"][1])
     collator_cls = MultiLabelCollator if label_space.multi_label else DataCollatorWithPadding
     collator = collator_cls(tokenizer=tokenizer)
     callbacks = [progress] if progress is not None else []
@@ -261,7 +261,7 @@ def build_trainer(config, out, model, tokenizer, label_space, encoded, max_lengt
         compute_metrics=trainer_metrics_fn(label_space, config.threshold, windows, config.window_pooling),
         callbacks=callbacks,
         head_lr_scale=config.head_lr_scale,
-        ordered_eval=pooled,
+        ordered_eval=True,
         contrastive_weight=config.contrastive_weight or 0.0,
         **extra,
         **loss_weights(config, label_space, datasets["train"]),
