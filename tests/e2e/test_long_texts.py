@@ -19,7 +19,8 @@ from tests.conftest import CLASS_WORDS, FILLER, TRAINED_RUN_FLAGS, run_cli
 
 WINDOW = 24
 """Tokens per model input: the documents have 40 filler tokens, then a last paragraph whose two words decide the label."""
-FLAGS = ["--max-length", str(WINDOW), "--no-baseline", "--no-report", "--max-windows", "3"]
+FLAGS = ["--max-length", str(WINDOW), "--no-baseline", "--no-report", "--max-windows", "3", "--epochs", "20"]
+"""20 epochs, not 12: at 12, test accuracy over 4 seeds ranged 0.90-1.0, too close to the 0.9 asserted below."""
 
 
 def make_documents(n: int, seed: int) -> pd.DataFrame:
