@@ -77,8 +77,9 @@ def test_a_small_sets_checkpoint_choice_reads_a_validation_sample(sentence_encod
     data = tmp_path / "toy.csv"
     make_texts(300).to_csv(data, index=False)
     result = run_cli("train", data, "--model", sentence_encoder, "-o", tmp_path / "run", "--max-train-samples", "24",
-                     "--min-steps", "20", "--pooling", "cls", "--contrastive-weight", "0", *QUICK)
+                     "--min-steps", "20", "--pooling", "mean", "--contrastive-weight", "0", "--cls-only-last-layer", *QUICK)
     assert result.exit_code == 0, result.output
+    assert "cls_only_last_layer: true" in (tmp_path / "run" / "config.yaml").read_text()
     assert "validating every 4 steps on 20 of the 30 validation texts" in " ".join(result.output.split())
     assert encoded == {"train": 24, "validation": 20}
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
