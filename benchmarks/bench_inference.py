@@ -51,8 +51,10 @@ def main() -> None:
             export_onnx(model_dir, args.run_dir / name, quantize)
     if not (args.run_dir / "onnx-int8-full" / "model.onnx").is_file():
         cls_only, export.compute_last_layer_for_cls_only = export.compute_last_layer_for_cls_only, lambda model: False
-        export_onnx(model_dir, args.run_dir / "onnx-int8-full", "int8")
-        export.compute_last_layer_for_cls_only = cls_only
+        try:
+            export_onnx(model_dir, args.run_dir / "onnx-int8-full", "int8")
+        finally:
+            export.compute_last_layer_for_cls_only = cls_only
 
     base = Predictor.from_dir(model_dir)
     y_true = encode_for_model(frame, base.label_space, "test")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+from transformers.models.bert.modeling_bert import eager_attention_forward
 
 from fineclass.errors import ModelError
 from fineclass.labels import LabelSpace
@@ -244,9 +246,6 @@ def compute_last_layer_for_cls_only(model) -> bool:
 def _cls_only_layer_forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None,
                             *args, **kwargs) -> torch.Tensor:
     """BertLayer.forward for the first token's query alone: returns states of shape (batch, 1, hidden)."""
-    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
-    from transformers.models.bert.modeling_bert import eager_attention_forward
-
     attention = self.attention.self
     batch, length, _ = hidden_states.shape
     first = hidden_states[:, :1]
