@@ -111,6 +111,14 @@ class TrainConfig(DataConfig):
     pooling: Literal["auto", "cls", "mean"] = "auto"
     """What the head reads: cls (the [CLS] state), mean (the mean of the token states, through an appended layer, so
     the model stays a standard one), or auto (mean for a small training set of a model that declares mean pooling)."""
+    linear_probe: bool = False
+    """LP-FT (Kumar et al., 2022): before fine-tuning, fit the new head by logistic regression on the frozen model's
+    features of the training texts, so fine-tuning starts from a head that already separates the classes."""
+    layer_lr_decay: float = 1.0
+    """Layer-wise learning-rate decay (Zhang et al., 2021): each encoder layer trains at this multiple of the learning
+    rate of the layer above it, and the embeddings below the lowest; 1 trains every layer at --learning-rate."""
+    reinit_layers: int = 0
+    """Re-initialise the top N pretrained encoder layers before fine-tuning (Zhang et al., 2021); 0 keeps them all."""
     contrastive_weight: float | None = None
     """Weight of a SetFit-style pair loss (cosine similarity 1 for same-label pairs, 0 for others) added to the
     classification loss; 1 for a small training set and 0 otherwise when not given."""
@@ -178,7 +186,7 @@ GROUPS = {
              "split", "max_train_samples", "max_eval_samples", "delimiter", "quotechar", "encoding", "header", "columns"),
     "model": ("model", "max_length", "precision", "attention_dropout"),
     "long_documents": ("long_texts", "head_tokens", "window_stride", "window_pooling", "max_windows"),
-    "few_labels": ("min_steps", "pooling", "contrastive_weight"),
+    "few_labels": ("min_steps", "pooling", "contrastive_weight", "linear_probe", "layer_lr_decay", "reinit_layers"),
     "optimisation": ("epochs", "max_steps", "learning_rate", "batch_size", "gradient_accumulation_steps",
                      "eval_batch_size", "head_lr_scale", "freeze_embeddings", "cls_only_last_layer",
                      "warmup_ratio", "weight_decay", "seed", "class_weights",
@@ -376,6 +384,8 @@ def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
          f"--gradient-accumulation-steps must be >= 1, got {config.gradient_accumulation_steps}"),
         (config.eval_batch_size >= 1, f"--eval-batch-size must be >= 1, got {config.eval_batch_size}"),
         (config.head_lr_scale > 0, f"--head-lr-scale must be > 0, got {config.head_lr_scale}"),
+        (0 < config.layer_lr_decay <= 1, f"--layer-lr-decay must be in (0, 1], got {config.layer_lr_decay}"),
+        (config.reinit_layers >= 0, f"--reinit-layers must be >= 0, got {config.reinit_layers}"),
         (0 <= config.warmup_ratio < 1, f"--warmup-ratio must be in [0, 1), got {config.warmup_ratio}"),
         (config.max_length is None or config.max_length >= 2, f"--max-length must be >= 2, got {config.max_length}"),
         (config.attention_dropout in ("auto", "model") or is_fraction(config.attention_dropout),

@@ -82,6 +82,46 @@ def build_model(name_or_path: str, label_space: LabelSpace, attention_dropout: f
         raise ModelError(f"could not load model {name_or_path!r}: {_first_line(err)}") from None
 
 
+def encoder_layers(model):
+    """The model's stack of encoder layers: `encoder.layer` (BERT, RoBERTa, ELECTRA, DeBERTa) or `transformer.layer`
+    (DistilBERT); None for other architectures."""
+    for name in ("encoder", "transformer"):
+        layers = getattr(getattr(model.base_model, name, None), "layer", None)
+        if layers is not None:
+            return layers
+    return None
+
+
+def check_reinit_layers(config, count: int) -> None:
+    """Refuse --reinit-layers over the model's layer count before anything is written."""
+    layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
+    if count and layers is not None and count > layers:
+        raise ModelError(f"--reinit-layers {count}: the model has only {layers} encoder layers")
+
+
+def reinit_top_layers(model, count: int) -> None:
+    """Give the top `count` encoder layers fresh weights, as the model initialises a new one (normal linear weights
+    of the config's initializer_range, zero biases, unit LayerNorms): Zhang et al. (2021) found the top layers of a
+    pretrained BERT too specific to its pretraining task for few-sample fine-tuning."""
+    layers = encoder_layers(model)
+    if layers is None:
+        raise ModelError(f"--reinit-layers: {type(model).__name__} has no encoder layers to re-initialise")
+    check_reinit_layers(types.SimpleNamespace(num_hidden_layers=len(layers)), count)
+    std = getattr(model.config, "initializer_range", 0.02)
+    with torch.no_grad():
+        for layer in layers[len(layers) - count:]:
+            for module in layer.modules():
+                if isinstance(module, torch.nn.Linear):
+                    module.weight.normal_(0.0, std)
+                    if module.bias is not None:
+                        module.bias.zero_()
+                elif isinstance(module, torch.nn.LayerNorm):
+                    if module.weight is not None:
+                        module.weight.fill_(1.0)
+                    if module.bias is not None:
+                        module.bias.zero_()
+
+
 MEAN_SCALE = 1000.0
 """The appended layer's value projection: the tokens' mean outweighs the [CLS] residual 1000 to 1 before LayerNorm."""
 

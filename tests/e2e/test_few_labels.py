@@ -143,3 +143,22 @@ def test_learning_curve_sizes_are_checked_before_any_work(tmp_path):
     assert "--sizes 'many' must be a whole number of training texts >= 2 or 'all'" in result.output
     with pytest.raises(FineclassError, match="--seeds must be >= 1"):
         learning_curve(make_texts(60), sizes=[10], seeds=0, output_dir=tmp_path / "c", progress=None)
+
+
+def test_the_few_sample_strategies_train_from_the_cli_and_are_recorded(sentence_encoder, tmp_path):
+    data = tmp_path / "toy.csv"
+    make_texts(300).to_csv(data, index=False)
+    result = run_cli("train", data, "--model", sentence_encoder, "-o", tmp_path / "run", "--max-train-samples", "24",
+                     "--min-steps", "20", "--linear-probe", "--layer-lr-decay", "0.8", "--reinit-layers", "1", *QUICK)
+    assert result.exit_code == 0, result.output + str(result.exception)
+    assert "linear probe: the head starts from a logistic regression on 24 training rows' features" in " ".join(result.output.split())
+    config = (tmp_path / "run" / "config.yaml").read_text()
+    assert "linear_probe: true" in config and "layer_lr_decay: 0.8" in config and "reinit_layers: 1" in config
+    refused = run_cli("train", data, "--model", sentence_encoder, "-o", tmp_path / "bad", "--layer-lr-decay", "1.5", *QUICK)
+    assert refused.exit_code == 2 and "--layer-lr-decay must be in (0, 1], got 1.5" in refused.output + refused.stderr
+    # refused before the run it would overwrite is touched
+    too_many = run_cli("train", data, "--model", sentence_encoder, "-o", tmp_path / "run", "--overwrite",
+                       "--reinit-layers", "3", *QUICK)
+    assert too_many.exit_code == 2
+    assert "--reinit-layers 3: the model has only 2 encoder layers" in too_many.output + too_many.stderr
+    assert (tmp_path / "run" / "model" / "config.json").is_file()

@@ -26,6 +26,7 @@ FLAGS = {
     "report": ("--report/--no-report",),
     "keep_checkpoints": ("--keep-checkpoints",),
     "freeze_embeddings": ("--freeze-embeddings",),
+    "linear_probe": ("--linear-probe/--no-linear-probe",),
     "cls_only_last_layer": ("--cls-only-last-layer/--full-last-layer",),
     "overwrite": ("--overwrite",),
     "trainer_args": ("--trainer-arg",),

@@ -43,7 +43,9 @@ from fineclass.modeling import (
     compute_last_layer_for_cls_only,
     load_model_config,
     load_tokenizer,
+    check_reinit_layers,
     model_max_length,
+    reinit_top_layers,
     resolve_model_path,
 )
 from fineclass.recipes.results import RunResult
@@ -83,7 +85,7 @@ from fineclass.training.interrupt import (
 )
 from fineclass.training.long_texts import choose_long_texts, texts_by_length
 from fineclass.training.resume import check_same_split, find_checkpoint
-from fineclass.training.small_data import choose_pooling, plan_small_data, small_validation_warning
+from fineclass.training.small_data import choose_pooling, fit_linear_probe, plan_small_data, small_validation_warning
 from fineclass.training.throughput import throughput_report
 from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
 from fineclass.training.weights import balanced_class_weights, balanced_pos_weight
@@ -134,7 +136,9 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     model_path = resolve_model_path(config.model)
     tokenizer = load_tokenizer(model_path)
     # How long texts are read is settled (and any problem with it raised) before the output directory is touched.
-    max_length = model_max_length(tokenizer, load_model_config(model_path), config.max_length)
+    model_config = load_model_config(model_path)
+    max_length = model_max_length(tokenizer, model_config, config.max_length)
+    check_reinit_layers(model_config, config.reinit_layers)
     long_texts, long_texts_record = choose_long_texts(config, tokenizer, frames["train"], max_length)
     (announce or logger.info)(f"long texts: {long_texts_record['reason']}; {describe(long_texts, tokenizer)}; "
                               f"attention dropout {long_texts_record['attention_dropout_reason']}")
@@ -156,6 +160,8 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
         prepare_output_dir(out, config.overwrite)
     set_seed(config.seed)  # the new head's initial weights depend on it
     model = build_model(model_path, label_space, long_texts_record["attention_dropout"])
+    if config.reinit_layers:
+        reinit_top_layers(model, config.reinit_layers)  # before the mean layer: it re-initialises pretrained layers only
     if pooling == "mean" and not append_mean_pooling_layer(model):
         pooling, pooling_reason = "cls", f"cls: {type(model).__name__} has no BERT layer to append for mean pooling"
         logger.warning("--pooling mean: %s", pooling_reason)
@@ -163,6 +169,10 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
         model.get_input_embeddings().weight.requires_grad_(False)
     if config.cls_only_last_layer:
         compute_last_layer_for_cls_only(model)  # after the mean layer, which then is the last one
+    if config.linear_probe and not resume:
+        rows = fit_linear_probe(model, tokenizer, encoded["train"][0], label_space)
+        (announce or logger.info)(f"linear probe: the head starts from a logistic regression on {rows} training rows' features"
+                                  if rows else "linear probe: skipped, the training rows hold one class")
     if not resume and is_main_process():
         write_run_inputs(out, replace(config, model=teacher.student) if teacher else config, task, frames)
 
@@ -261,6 +271,7 @@ def build_trainer(config, out, model, tokenizer, label_space, encoded, max_lengt
         compute_metrics=trainer_metrics_fn(label_space, config.threshold, windows, config.window_pooling),
         callbacks=callbacks,
         head_lr_scale=config.head_lr_scale,
+        layer_lr_decay=config.layer_lr_decay,
         ordered_eval=True,
         contrastive_weight=config.contrastive_weight or 0.0,
         **extra,

@@ -13,10 +13,12 @@ import os
 from collections import Counter
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
 from fineclass.config import TrainConfig
+from fineclass.errors import ModelError
 from fineclass.modeling import declares_mean_pooling
 
 SMALL_BATCH_SIZE = 16
@@ -127,3 +129,62 @@ def pair_loss(embeddings: torch.Tensor, labels: torch.Tensor, multi_label: bool)
     if not pairs.any():
         return cosine.sum() * 0.0
     return F.mse_loss(cosine[pairs], target[pairs])
+
+
+PROBE_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def fit_linear_probe(model, tokenizer, dataset, label_space, batch_size: int = 64) -> int:
+    """LP-FT's first stage: fit the head's last linear layer by logistic regression on the features it reads
+    (the pooler's output for a BERT) of the training rows, with the encoder frozen and dropout off, and copy the
+    coefficients into it. A class (or, multi-label, a label) that the rows do not show keeps its initial weights.
+    Returns the number of rows it fitted on (0 when they hold one class only)."""
+    from sklearn.linear_model import LogisticRegression
+    from transformers import DataCollatorWithPadding
+
+    head = last_linear(model)
+    features: list[torch.Tensor] = []
+    hook = head.register_forward_hook(lambda module, args, output: features.append(args[0].detach().float()))
+    collate = DataCollatorWithPadding(tokenizer)
+    rows = dataset.select_columns([c for c in PROBE_INPUTS if c in dataset.column_names])
+    was_training, device = model.training, head.weight.device
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(rows), batch_size):
+                batch = collate([rows[i] for i in range(start, min(start + batch_size, len(rows)))])
+                model(**{name: tensor.to(device) for name, tensor in batch.items()})
+    finally:
+        hook.remove()
+        model.train(was_training)
+    x = torch.cat(features).cpu().numpy()
+    labels = np.asarray(dataset["labels"])
+    weight, bias = head.weight.detach().clone(), head.bias.detach().clone()
+    if label_space.multi_label:
+        for label in range(label_space.num_labels):
+            present = labels[:, label] >= 0.5  # soft labels from wide columns count from 0.5, as everywhere
+            if 0 < present.sum() < len(present):
+                fitted = LogisticRegression(max_iter=1000).fit(x, present)
+                weight[label], bias[label] = torch.from_numpy(fitted.coef_[0]), float(fitted.intercept_[0])
+    elif len(np.unique(labels)) < 2:
+        return 0  # one class: nothing to separate
+    else:
+        fitted = LogisticRegression(max_iter=1000).fit(x, labels)
+        coef, intercept = torch.from_numpy(fitted.coef_).float(), torch.from_numpy(fitted.intercept_).float()
+        if len(fitted.classes_) == 2:  # one row for two classes: logit(second) - logit(first)
+            coef, intercept = torch.cat([-coef / 2, coef / 2]), torch.cat([-intercept / 2, intercept / 2])
+        for row, label in enumerate(fitted.classes_):
+            weight[int(label)], bias[int(label)] = coef[row], intercept[row]
+    with torch.no_grad():
+        head.weight.copy_(weight)
+        head.bias.copy_(bias)
+    return len(x)
+
+
+def last_linear(model) -> torch.nn.Linear:
+    """The linear layer that makes the logits: `classifier` itself (BERT) or its last Linear (RoBERTa's out_proj)."""
+    head = getattr(model, "classifier", None)
+    linears = [module for module in head.modules() if isinstance(module, torch.nn.Linear)] if head is not None else []
+    if not linears or linears[-1].out_features != model.config.num_labels:
+        raise ModelError(f"--linear-probe: {type(model).__name__} has no linear classifier head to fit")
+    return linears[-1]

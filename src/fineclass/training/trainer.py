@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import torch
 from torch.utils.data import SequentialSampler
 from transformers import DataCollatorWithPadding, Trainer
@@ -15,8 +17,8 @@ class FineclassTrainer(Trainer):
     """Counts real and padded tokens of every training batch, for throughput and MFU, and applies class weights, a
     BCE pos_weight or the few-label pair loss through the public `compute_loss` hook."""
 
-    def __init__(self, *args, class_weight=None, pos_weight=None, head_lr_scale: float = 1.0, ordered_eval: bool = False,
-                 contrastive_weight: float = 0.0, **kwargs):
+    def __init__(self, *args, class_weight=None, pos_weight=None, head_lr_scale: float = 1.0, layer_lr_decay: float = 1.0,
+                 ordered_eval: bool = False, contrastive_weight: float = 0.0, **kwargs):
         """`ordered_eval` keeps evaluation rows in dataset order (the Trainer groups them by length otherwise), so
         that the windows of a long text, which follow each other in the dataset, can be pooled per text.
         `contrastive_weight` adds that multiple of `pair_loss` over the [CLS] states of each training batch."""
@@ -26,6 +28,7 @@ class FineclassTrainer(Trainer):
         self.class_weight = class_weight
         self.pos_weight = pos_weight
         self.head_lr_scale = head_lr_scale
+        self.layer_lr_decay = layer_lr_decay
         self.contrastive_weight = contrastive_weight
         if self.own_loss:
             self.loss_is_scaled_for_ga = False  # our losses are per-batch means: the Trainer divides them for accumulation
@@ -35,22 +38,24 @@ class FineclassTrainer(Trainer):
         return self.class_weight is not None or self.pos_weight is not None or self.contrastive_weight > 0
 
     def create_optimizer(self, model=None):
-        """The Trainer's optimizer, with the new head and the pooler at `head_lr_scale` times the learning rate."""
-        if self.head_lr_scale == 1.0 or self.optimizer is not None:
+        """The Trainer's optimizer, with the new head and the pooler at `head_lr_scale` times the learning rate and,
+        with `layer_lr_decay` under 1, each encoder layer at that multiple of the rate of the layer above it."""
+        if (self.head_lr_scale == 1.0 and self.layer_lr_decay == 1.0) or self.optimizer is not None:
             return super().create_optimizer(model)
         opt_model = self.model if model is None else model
         decay = set(self.get_decay_parameter_names(opt_model))
-        groups: dict[tuple[bool, bool], list] = {}
+        layers = self.model.config.num_hidden_layers  # self.model: never a DDP or compile wrapper
+        groups: dict[tuple[float, bool], list] = {}
         for name, param in opt_model.named_parameters():
             if param.requires_grad:
-                groups.setdefault((is_head_parameter(name), name in decay), []).append(param)
+                scale = lr_scale(name, self.head_lr_scale, self.layer_lr_decay, layers)
+                groups.setdefault((scale, name in decay), []).append(param)
         optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
         lr = self.args.learning_rate
         self.optimizer = optimizer_cls(
             [
-                {"params": params, "weight_decay": self.args.weight_decay if decays else 0.0,
-                 "lr": lr * self.head_lr_scale if head else lr}
-                for (head, decays), params in groups.items()
+                {"params": params, "weight_decay": self.args.weight_decay if decays else 0.0, "lr": lr * scale}
+                for (scale, decays), params in groups.items()
             ],
             **optimizer_kwargs,
         )
@@ -93,3 +98,20 @@ class MultiLabelCollator(DataCollatorWithPadding):
 def is_head_parameter(name: str) -> bool:
     """The randomly initialised classifier, and the pooler that feeds it ([CLS] -> dense -> tanh)."""
     return name.startswith("classifier") or ".pooler." in name or name.startswith("pooler.")
+
+
+LAYER_INDEX = re.compile(r"\.layers?\.(\d+)\.")
+
+
+def lr_scale(name: str, head_lr_scale: float, layer_lr_decay: float, layers: int) -> float:
+    """The multiple of the learning rate parameter `name` trains at: `head_lr_scale` for the head, decay**depth for
+    encoder layer i (depth layers-1-i, so the top layer, which may be the appended mean layer, is at 1),
+    decay**layers for the embeddings below them, and 1 for anything else (DistilBERT's pre_classifier)."""
+    if is_head_parameter(name):
+        return head_lr_scale
+    if layer_lr_decay == 1.0:
+        return 1.0
+    match = LAYER_INDEX.search(name)
+    if match:
+        return layer_lr_decay ** max(layers - 1 - int(match.group(1)), 0)
+    return layer_lr_decay ** layers if ".embeddings." in name or name.startswith("embeddings.") else 1.0
