@@ -37,12 +37,12 @@ def small_run(sentence_encoder, tmp_path_factory):
 def test_a_small_set_trains_min_steps_in_batches_of_16_and_says_so(small_run):
     run, result = small_run
     assert ("schedule: 24 training rows make 3 optimizer steps in 3 epochs (under --min-steps 40); training 40 steps "
-            "of 16 texts instead (20 epochs), validating every 8 steps") in " ".join(result.output.split())
+            "of 16 texts instead (20 epochs), validating once, after the last step") in " ".join(result.output.split())
     assert "the validation split has 10 texts of class" in " ".join((result.output + result.stderr).split())
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["data"]["rows"]["train"] == 24
     assert metrics["train"]["steps"] == 40 and metrics["train"]["batch_size"] == 16
-    assert [v["step"] for v in metrics["validation"]] == [8, 16, 24, 32, 40]
+    assert [v["step"] for v in metrics["validation"]] == [40]
     small = metrics["train"]["small_data"]
     assert small["small"] and small["pooling"] == "mean" and small["contrastive_weight"] == 1.0
     assert metrics["test"]["accuracy"] > 0.5  # three classes: better than chance after training
@@ -80,7 +80,7 @@ def test_a_small_sets_checkpoint_choice_reads_a_validation_sample(sentence_encod
                      "--min-steps", "20", "--pooling", "mean", "--contrastive-weight", "0", "--cls-only-last-layer", *QUICK)
     assert result.exit_code == 0, result.output
     assert "cls_only_last_layer: true" in (tmp_path / "run" / "config.yaml").read_text()
-    assert "validating every 4 steps on 20 of the 30 validation texts" in " ".join(result.output.split())
+    assert "validating once, after the last step on 20 of the 30 validation texts" in " ".join(result.output.split())
     assert encoded == {"train": 24, "validation": 20}
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["train"]["small_data"]["validation_texts"] == 20

@@ -18,22 +18,36 @@ def plan(rows: int, **options):
 
 def test_a_set_whose_epochs_make_under_min_steps_trains_min_steps_in_batches_of_16():
     small = plan(96)
-    assert (small.small, small.max_steps, small.batch_size, small.eval_steps) == (True, 200, 16, 40)
+    assert (small.small, small.max_steps, small.batch_size, small.eval_steps) == (True, 200, 16, 200)
     assert small.contrastive_weight == 1.0
     assert small.reason.startswith("96 training rows make 9 optimizer steps in 3 epochs (under --min-steps 200)")
     assert plan(2100).small and not plan(2200).small  # 66 x 3 = 198 steps, 69 x 3 = 207
     assert plan(2200).contrastive_weight == 0.0
 
 
+def test_a_tiny_set_trains_at_most_40_epochs():
+    tiny = plan(48)  # 3 steps of 16 an epoch: 120 steps, not 200
+    assert (tiny.max_steps, tiny.eval_steps) == (120, 120)
+    assert "training 120 steps of 16 texts instead (40 epochs)" in tiny.reason
+    assert plan(80).max_steps == 200 and plan(48, epochs=50).max_steps == 150
+
+
 def test_a_small_set_keeps_its_epochs_when_they_make_more_than_min_steps():
     long = plan(96, epochs=40)  # 40 epochs of 6 steps at 16 texts: 240 steps
-    assert long.small and long.max_steps == 240 and long.eval_steps == 48
+    assert long.small and long.max_steps == 240 and long.eval_steps == 240
+
+
+def test_a_small_set_validates_once_at_the_end_unless_early_stopping_or_save_steps_ask_for_more():
+    assert plan(96).reason.endswith("validating once, after the last step")
+    assert plan(96, early_stopping=2).eval_steps == 40  # 5 passes to compare
+    assert plan(96, save_steps=25).eval_steps == 25
+    assert plan(96, save_steps=25).reason.endswith("validating every 25 steps")
 
 
 def test_a_small_sets_checkpoint_choice_reads_at_most_1000_validation_texts():
     sampled = plan_small_data(TrainConfig(), 96, validation_texts=3200)
     assert sampled.validation_texts == 1000
-    assert sampled.reason.endswith("validating every 40 steps on 1,000 of the 3,200 validation texts")
+    assert sampled.reason.endswith("validating once, after the last step on 1,000 of the 3,200 validation texts")
     assert plan_small_data(TrainConfig(), 96, validation_texts=400).validation_texts is None  # all of a small split
     assert plan_small_data(TrainConfig(), 5000, validation_texts=3200).validation_texts is None  # not a small set
 
@@ -49,7 +63,7 @@ def test_the_plan_changes_the_schedule_but_not_a_chosen_save_steps():
     config = TrainConfig(save_steps=25)
     applied = plan(96).apply(config)
     assert (applied.max_steps, applied.batch_size, applied.save_steps) == (200, 16, 25)
-    assert plan(96).apply(TrainConfig()).save_steps == 40
+    assert plan(96).apply(TrainConfig()).save_steps == 200
     assert plan(5000).apply(TrainConfig()).max_steps is None
 
 
@@ -122,8 +136,8 @@ def test_a_validation_split_with_under_20_texts_of_a_class_is_flagged():
     names = ("joy", "anger", "fear")
     few = [["joy"]] * 30 + [["anger"]] * 25 + [["fear"]] * 4
     assert small_validation_warning(few, names, multi_label=False) == (
-        "the validation split has 4 texts of class 'fear' (under 20 for some class), so the checkpoint it picks is "
-        "partly chance; give a larger validation split (--split, or a validation file) if you can")
+        "the validation split has 4 texts of class 'fear' (under 20 for some class), so its scores, and any checkpoint "
+        "they pick, are partly chance; give a larger validation split (--split, or a validation file) if you can")
     assert small_validation_warning([["joy"]] * 20 + [["anger"]] * 20 + [["fear"]] * 20, names, False) is None
     assert "0 texts of class 'anger'" in small_validation_warning([["joy"]] * 40, names, False)
     assert small_validation_warning([["joy"]], names, multi_label=True) is None
