@@ -106,7 +106,7 @@ def reinit_top_layers(model, count: int) -> None:
     layers = encoder_layers(model)
     if layers is None:
         raise ModelError(f"--reinit-layers: {type(model).__name__} has no encoder layers to re-initialise")
-    check_reinit_layers(types.SimpleNamespace(num_hidden_layers=len(layers)), count)
+    check_reinit_layers(model.config, count)
     std = getattr(model.config, "initializer_range", 0.02)
     with torch.no_grad():
         for layer in layers[len(layers) - count:]:
@@ -151,7 +151,7 @@ def append_mean_pooling_layer(model) -> bool:
     code). The queries and keys get no gradient while both are zero, so the layer stays a mean in fine-tuning.
     Returns False (nothing changed) for an architecture whose layers are not BERT's.
     """
-    layers = getattr(getattr(model.base_model, "encoder", None), "layer", None)
+    layers = encoder_layers(model)
     names = {name for name, _ in layers[-1].named_parameters()} if layers else set()
     if not BERT_LAYER_PARAMETERS <= names:
         return False
@@ -270,7 +270,7 @@ def compute_last_layer_for_cls_only(model) -> bool:
     the layer's `forward` is replaced, on this instance: the weights and the saved model are unchanged. Returns
     False (nothing changed) for other architectures and attention kernels, and for decoders.
     """
-    layers = getattr(getattr(model.base_model, "encoder", None), "layer", None)
+    layers = encoder_layers(model)
     if model.config.model_type not in CLS_HEAD_MODEL_TYPES or not layers or model.config.is_decoder:
         return False
     if model.config._attn_implementation not in ("eager", "sdpa"):  # their masks are (batch, 1, queries, keys) or None

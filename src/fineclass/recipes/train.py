@@ -40,10 +40,10 @@ from fineclass.modelcard import write_model_card
 from fineclass.modeling import (
     append_mean_pooling_layer,
     build_model,
+    check_reinit_layers,
     compute_last_layer_for_cls_only,
     load_model_config,
     load_tokenizer,
-    check_reinit_layers,
     model_max_length,
     reinit_top_layers,
     resolve_model_path,

@@ -81,7 +81,8 @@ def plan_small_data(config: TrainConfig, rows: int, validation_texts: int = 0) -
     small_epoch = math.ceil(rows / (batch * config.gradient_accumulation_steps * processes))
     # never more than MAX_EPOCHS passes over a tiny set, nor fewer epochs than asked
     steps = max(min(config.min_steps, MAX_EPOCHS * small_epoch), math.ceil(config.epochs * small_epoch))
-    eval_steps = config.save_steps or math.ceil(steps / (EARLY_STOPPING_VALIDATIONS if config.early_stopping else VALIDATIONS))
+    validations = EARLY_STOPPING_VALIDATIONS if config.early_stopping else VALIDATIONS
+    eval_steps = config.save_steps or math.ceil(steps / validations)
     sampled = VALIDATION_TEXTS if validation_texts > VALIDATION_TEXTS else None
     reason = (f"{rows} training rows make {planned} optimizer steps in {config.epochs:g} epochs (under --min-steps "
               f"{config.min_steps}); training {steps} steps of {batch} texts instead ({steps / small_epoch:.0f} epochs), "
@@ -96,7 +97,8 @@ MIN_VALIDATION_PER_CLASS = 20
 
 def small_validation_warning(labels: list[list[str]], names: tuple[str, ...], multi_label: bool) -> str | None:
     """A warning when a multi-class validation split has under MIN_VALIDATION_PER_CLASS texts of some class: its
-    scores, and the best checkpoint they pick (epochs, --save-steps, --early-stopping), are then partly noise. (Multi-label data has --min-positives for its thresholds.)"""
+    scores, and the best checkpoint they pick (epochs, --save-steps, --early-stopping), are then partly noise.
+    (Multi-label data has --min-positives for its thresholds.)"""
     if multi_label or not labels:
         return None
     counts = Counter(row[0] for row in labels)
@@ -104,8 +106,8 @@ def small_validation_warning(labels: list[list[str]], names: tuple[str, ...], mu
     if counts.get(rarest, 0) >= MIN_VALIDATION_PER_CLASS:
         return None
     return (f"the validation split has {counts.get(rarest, 0)} texts of class {rarest!r} (under "
-            f"{MIN_VALIDATION_PER_CLASS} for some class), so its scores, and any checkpoint they pick, are partly chance; give a larger "
-            "validation split (--split, or a validation file) if you can")
+            f"{MIN_VALIDATION_PER_CLASS} for some class), so its scores, and any checkpoint they pick, are partly "
+            "chance; give a larger validation split (--split, or a validation file) if you can")
 
 
 def choose_pooling(requested: str, model_path: str, small: bool) -> tuple[str, str]:
