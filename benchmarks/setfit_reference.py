@@ -44,12 +44,13 @@ def run_point(data: Path, model: str, seed: int, multi_label: bool) -> dict:
     train = Dataset.from_dict({"text": texts, "label": [encode(ls) for ls in labels]})
     setfit_model = SetFitModel.from_pretrained(model, multi_target_strategy="one-vs-rest" if multi_label else None)
     # output_dir: SetFit's default is ./checkpoints, which would put model weights in the working tree.
-    args = TrainingArguments(output_dir=tempfile.mkdtemp(prefix="setfit-"), batch_size=16, num_epochs=1,
-                             num_iterations=20, seed=seed, report_to="none", save_strategy="no")
-    trainer = Trainer(model=setfit_model, args=args, train_dataset=train)
-    start = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="setfit-") as output_dir:
+        args = TrainingArguments(output_dir=output_dir, batch_size=16, num_epochs=1, num_iterations=20, seed=seed,
+                                 report_to="none", save_strategy="no")
+        trainer = Trainer(model=setfit_model, args=args, train_dataset=train)
+        start = time.perf_counter()
+        trainer.train()
+        seconds = time.perf_counter() - start
     predicted = np.asarray(setfit_model.predict(test_texts, batch_size=128))
     truth = np.array([encode(ls) for ls in test_labels])
     if multi_label:

@@ -58,24 +58,25 @@ def read_as_train_and_predict_do(path: Path) -> None:
         assert "\n" not in str(err), str(err)
 
 
-def write(data: bytes, suffix: str) -> Path:
-    directory = Path(tempfile.mkdtemp(prefix="fuzz-"))
-    path = directory / f"data{suffix}"
-    path.write_bytes(data)
-    return path
+def read_bytes_as_a_file(data: bytes, suffix: str) -> None:
+    """Write the bytes to a file of that suffix in a directory of their own, read it, and remove the directory."""
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as directory:
+        path = Path(directory) / f"data{suffix}"
+        path.write_bytes(data)
+        read_as_train_and_predict_do(path)
 
 
 @FUZZ
 @given(data=st.binary(max_size=600), suffix=st.sampled_from(SUFFIXES))
 def test_random_bytes(data, suffix):
-    read_as_train_and_predict_do(write(data, suffix))
+    read_bytes_as_a_file(data, suffix)
 
 
 @FUZZ
 @given(seed=st.sampled_from(SEEDS), cut=st.integers(min_value=0, max_value=6000))
 def test_truncated_real_files(seed, cut):
     suffix, data = seed
-    read_as_train_and_predict_do(write(data[:cut], suffix))
+    read_bytes_as_a_file(data[:cut], suffix)
 
 
 @FUZZ
@@ -94,4 +95,4 @@ def test_mutated_real_files(seed, edits):
             del mutated[at:at + len(piece)]
         elif mutated:
             mutated[at % len(mutated)] = piece[0]
-    read_as_train_and_predict_do(write(bytes(mutated), suffix))
+    read_bytes_as_a_file(bytes(mutated), suffix)
