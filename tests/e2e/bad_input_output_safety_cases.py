@@ -1,0 +1,3 @@
+"""Catalogue cases added for safety: output."""
+
+from tests.e2e.bad_input_registry import case, write_toy  # noqa: F401
