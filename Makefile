@@ -11,7 +11,7 @@ EMOTION ?= $(if $(wildcard $(SHARED)/datasets/emotion/emotion.csv),$(SHARED)/dat
 RUN_DIR ?= runs/emotion
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: setup setup-dev train test test-slow chromium clean
+.PHONY: setup setup-dev train test test-slow docs chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,5 +49,9 @@ test: setup-dev chromium
 test-slow: setup-dev
 	$(BIN)/python -m pytest -m slow
 
+# The documentation site (mkdocs-material and mkdocstrings, from the dev extras) into site/
+docs: setup-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache site

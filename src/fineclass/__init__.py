@@ -5,7 +5,7 @@
     run.metrics.test["accuracy"]
     run.predictor().predict(["i feel great"])
 
-See `fineclass.api` for every function, and the README's "Python API".
+See `fineclass.api` for every function, and docs/python-api.md.
 """
 
 __version__ = "0.1.0"

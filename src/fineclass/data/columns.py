@@ -47,7 +47,7 @@ class Columns:
 
 def choose_columns(frame: pd.DataFrame, text_column: str | None = None, label_column: str | None = None,
                    label_columns: str | None = None, text_pair_column: str | None = None) -> Columns:
-    """Use the given columns, or detect them (see the README's "Your data")."""
+    """Use the given columns, or detect them (see docs/data.md)."""
     columns = [str(c) for c in frame.columns]
     found: dict[str, str] = {}
     texts = resolve_names(columns, text_column, "--text-column") if text_column else None
