@@ -59,14 +59,26 @@ def print_train_summary(result) -> None:
         f"effective batch size {train_info['batch_size'] * world} ({world} process(es) x {train_info['batch_size']}); "
         f"[bold green]trained[/] in {train_info['seconds']:.0f} s "
         f"({train_info.get('samples_per_second', 0):.1f} samples/s, {train_info['precision']}); "
-        f"best epoch by {metrics.selection_metric}: {train_info['best_metric']}"
+        f"{best_line(train_info, metrics.selection_metric)}", markup=True  # numbers and metric names only
     )
     if metrics.test is not None:
         print_metrics_table(metrics.test, f"test ({metrics.test['rows']} rows)")
     if metrics.baseline is not None and metrics.test is not None:
         key = "accuracy" if "accuracy" in metrics.test else "f1_micro"
         console.print(f"baseline (untrained head) {key} {metrics.baseline[key]:.4f} -> fine-tuned {metrics.test[key]:.4f}")
-    console.print(f"model: {result.model_dir}   metrics: {result.run_dir / 'metrics.json'}   report: {result.run_dir / 'report.html'}")
+    report = result.run_dir / "report.html"
+    console.print(f"model: {result.model_dir}   metrics: {result.run_dir / 'metrics.json'}"
+                  + (f"   report: {report}" if report.is_file() else ""), soft_wrap=True, highlight=False, markup=False)
+
+
+def best_line(train_info: dict, metric: str) -> str:
+    """"best epoch 2 by f1_macro 0.9044", or the last model's line when the run kept its last (a small set)."""
+    value = (train_info.get("best_metric") or {}).get(metric)
+    epoch = train_info.get("best_epoch")
+    if value is None:
+        return "kept the last model"
+    where = f"best epoch {epoch:g}" if epoch is not None else "best checkpoint"
+    return f"{where} by {metric} {value:.4f}"
 
 
 

@@ -35,7 +35,7 @@ def build_training_arguments(config: TrainConfig, checkpoint_dir: str, label_spa
     metric = config.metric or default_metric(label_space)
     settings = dict(
         output_dir=checkpoint_dir,
-        num_train_epochs=config.epochs,
+        num_train_epochs=config.train_epochs,
         max_steps=config.max_steps or -1,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
         learning_rate=config.learning_rate,

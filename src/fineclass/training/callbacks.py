@@ -48,7 +48,8 @@ class RichProgressCallback(TrainerCallback):
         shown = {k[5:]: v for k, v in metrics.items() if k.startswith("eval_") and isinstance(v, float)
                  and not k.endswith(("runtime", "per_second"))}
         text = "  ".join(f"{k} {v:.4f}" for k, v in shown.items())
-        self.progress.console.print(f"[cyan]epoch {state.epoch:.0f}[/] validation: {text}")
+        # soft_wrap: a line that does not fit a narrow or non-terminal console stays one line, never cut mid-metric
+        self.progress.console.print(f"[cyan]epoch {state.epoch:.0f}[/] validation: {text}", soft_wrap=True)
 
     def on_train_end(self, args, state, control, **kwargs):
         if self.progress is not None:

@@ -66,28 +66,29 @@ def plan_small_data(config: TrainConfig, rows: int, validation_texts: int = 0) -
     """Whether `rows` training rows (windows and unlabeled distillation texts count) make a small set, and its schedule.
     `validation_texts`: the validation split's size; a small set's checkpoint choice reads at most VALIDATION_TEXTS.
 
-    Not small when --min-steps is 0 or --max-steps was given: the user chose the schedule.
+    Not small when --min-steps is 0, or --epochs or --max-steps was given: the user chose the schedule.
     """
     processes = int(os.environ.get("WORLD_SIZE", "1"))  # under torchrun each step takes a batch from every process
     per_step = config.batch_size * config.gradient_accumulation_steps * processes
     steps_per_epoch = math.ceil(rows / per_step)
-    planned = math.ceil(config.epochs * steps_per_epoch)
-    small = bool(config.min_steps) and config.max_steps is None and planned < config.min_steps
+    planned = math.ceil(config.train_epochs * steps_per_epoch)
+    chosen = config.epochs is not None or config.max_steps is not None
+    small = bool(config.min_steps) and not chosen and planned < config.min_steps
     weight = config.contrastive_weight if config.contrastive_weight is not None else (1.0 if small else 0.0)
     if not small:
         return SmallDataPlan(False, rows, steps_per_epoch, contrastive_weight=weight,
-                             reason=f"{rows} training rows make {planned} optimizer steps in {config.epochs:g} epochs")
+                             reason=f"{rows} training rows make {planned} optimizer steps in {config.train_epochs:g} epochs")
     batch = min(config.batch_size, SMALL_BATCH_SIZE)
     small_epoch = math.ceil(rows / (batch * config.gradient_accumulation_steps * processes))
-    # never more than MAX_EPOCHS passes over a tiny set, nor fewer epochs than asked
-    steps = max(min(config.min_steps, MAX_EPOCHS * small_epoch), math.ceil(config.epochs * small_epoch))
+    steps = min(config.min_steps, MAX_EPOCHS * small_epoch)  # never more than MAX_EPOCHS passes over a tiny set
     validations = EARLY_STOPPING_VALIDATIONS if config.early_stopping else VALIDATIONS
     eval_steps = config.save_steps or math.ceil(steps / validations)
     sampled = VALIDATION_TEXTS if validation_texts > VALIDATION_TEXTS else None
-    reason = (f"{rows} training rows make {planned} optimizer steps in {config.epochs:g} epochs (under --min-steps "
+    reason = (f"{rows} training rows make {planned} optimizer steps in {config.train_epochs:g} epochs (under --min-steps "
               f"{config.min_steps}); training {steps} steps of {batch} texts instead ({steps / small_epoch:.0f} epochs), "
               + ("validating once, after the last step" if eval_steps >= steps else f"validating every {eval_steps} steps")
-              + (f" on {sampled:,} of the {validation_texts:,} validation texts" if sampled else ""))
+              + (f" on {sampled:,} of the {validation_texts:,} validation texts" if sampled else "")
+              + "; --epochs, --max-steps or --min-steps 0 keeps the epoch schedule")
     return SmallDataPlan(True, rows, steps_per_epoch, steps, batch, eval_steps, sampled, weight, reason)
 
 

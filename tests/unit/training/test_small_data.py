@@ -29,25 +29,27 @@ def test_a_tiny_set_trains_at_most_40_epochs():
     tiny = plan(48)  # 3 steps of 16 an epoch: 120 steps, not 200
     assert (tiny.max_steps, tiny.eval_steps) == (120, 120)
     assert "training 120 steps of 16 texts instead (40 epochs)" in tiny.reason
-    assert plan(80).max_steps == 200 and plan(48, epochs=50).max_steps == 150
+    assert plan(80).max_steps == 200
 
 
-def test_a_small_set_keeps_its_epochs_when_they_make_more_than_min_steps():
-    long = plan(96, epochs=40)  # 40 epochs of 6 steps at 16 texts: 240 steps
-    assert long.small and long.max_steps == 240 and long.eval_steps == 240
+def test_epochs_given_keep_the_epoch_schedule_and_the_line_says_how():
+    assert not plan(60, epochs=1).small and not plan(96, epochs=40).small  # 60 BBC articles with --epochs 1: 1 epoch
+    assert plan(60, epochs=1).reason == "60 training rows make 2 optimizer steps in 1 epochs"
+    assert plan(96).reason.endswith("; --epochs, --max-steps or --min-steps 0 keeps the epoch schedule")
+    assert TrainConfig().train_epochs == 3.0 and TrainConfig(epochs=1).train_epochs == 1.0
 
 
 def test_a_small_set_validates_once_at_the_end_unless_early_stopping_or_save_steps_ask_for_more():
-    assert plan(96).reason.endswith("validating once, after the last step")
+    assert "validating once, after the last step;" in plan(96).reason
     assert plan(96, early_stopping=2).eval_steps == 40  # 5 passes to compare
     assert plan(96, save_steps=25).eval_steps == 25
-    assert plan(96, save_steps=25).reason.endswith("validating every 25 steps")
+    assert "validating every 25 steps;" in plan(96, save_steps=25).reason
 
 
 def test_a_small_sets_checkpoint_choice_reads_at_most_1000_validation_texts():
     sampled = plan_small_data(TrainConfig(), 96, validation_texts=3200)
     assert sampled.validation_texts == 1000
-    assert sampled.reason.endswith("validating once, after the last step on 1,000 of the 3,200 validation texts")
+    assert "validating once, after the last step on 1,000 of the 3,200 validation texts;" in sampled.reason
     assert plan_small_data(TrainConfig(), 96, validation_texts=400).validation_texts is None  # all of a small split
     assert plan_small_data(TrainConfig(), 5000, validation_texts=3200).validation_texts is None  # not a small set
 
