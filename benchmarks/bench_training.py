@@ -8,7 +8,7 @@ Arms:
   batches of 32, lr 1e-4), with --precision fp32 and bf16;
 - a precision with changes joined by '+': `fp32+freeze` (--freeze-embeddings), `fp32+compile` (the Trainer's
   torch_compile), `fp32+fused` (adamw_torch_fused),
-  `fp32+clsonly` (--cls-only-last-layer) and `fp32+fulllast` (--full-last-layer, the default since session 8).
+  `fp32+clsonly` (--cls-only-last-layer) and `fp32+fulllast` (--full-last-layer, the default since 54a5f28, 2026-12-06).
 
     python benchmarks/bench_training.py ../shared/datasets/emotion/emotion.csv --epochs 2 [--arms recipe fp32 bf16]
     python benchmarks/bench_training.py ../shared/datasets/emotion/emotion.csv --max-steps 150 --arms fp32 fp32+freeze
