@@ -234,9 +234,11 @@ def predict(model, texts: list[str], *, top_k: int = 1, threshold: float | None 
 
 
 def serve(model, host: str = "127.0.0.1", port: int = 8000, **settings) -> None:
-    """Serve a model over HTTP until interrupted (settings as `fineclass serve`'s options: batching, precision, ...)."""
-    from fineclass.recipes.serve import build_server, run_server
+    """Serve a model over HTTP until interrupted (settings as `fineclass serve`'s options: batching, precision,
+    api_keys=[...], api_key_file, max_queue, timeout_s, allowed_hosts, cors_origins, limit_concurrency,
+    header_timeout_s, timeout_keep_alive, ssl_keyfile, ssl_certfile, access_log, ...)."""
+    from fineclass.recipes.serve import serve as serve_model
 
     if set(LONG_TEXTS) & set(settings):
         settings["long_texts"] = pop_long_texts(settings)
-    run_server(build_server(model_path(model), port=port, **settings), host, port)
+    serve_model(model_path(model), host, port, **settings)

@@ -11,6 +11,7 @@ import yaml
 
 from fineclass.devices import PRECISIONS
 from fineclass.errors import ConfigError
+from fineclass.redact import redact_source
 from fineclass.rundir import LongTexts
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -171,6 +172,12 @@ class TrainConfig(DataConfig):
         values["split"] = list(self.split)
         return values
 
+    def to_record(self) -> dict[str, Any]:
+        """The settings as a run records them (config.yaml, compare and learning-curve files): a data URL's
+        credentials and query string redacted."""
+        return {**self.to_dict(), "data": redact_source(self.data)}
+
+
 
 DISTILL_TEMPERATURE = 4.0
 """`distill`'s default temperature: with DISTILL_ALPHA, a 3-layer student of the emotion run came within 0.13 points
@@ -233,6 +240,9 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             values.update({str(k).replace("-", "_"): v for k, v in value.items()})
         else:
             values[key] = value
+    publishing = sorted(key for key in values if is_publishing_key(key))
+    if publishing:
+        raise ConfigError(f"config file {path} sets {', '.join(publishing)}: {PUBLISHING_REFUSED}")
     unknown = sorted(set(values) - FIELD_NAMES)
     if unknown:
         raise ConfigError(
@@ -347,13 +357,24 @@ def check_trainer_args(trainer_args: dict[str, Any] | None) -> list[str]:
     known = {f.name for f in dataclass_fields(TrainingArguments)}
     problems = []
     for key in trainer_args:
-        if key in OWN_TRAINING_ARGUMENTS:
+        if is_publishing_key(key):
+            problems.append(f"--trainer-arg {key}: {PUBLISHING_REFUSED}")
+        elif key in OWN_TRAINING_ARGUMENTS:
             problems.append(f"--trainer-arg {key} is set by fineclass; use {OWN_TRAINING_ARGUMENTS[key]} instead")
         elif key not in known:
             close = [name for name in known if name.startswith(key[:4])][:3]
             problems.append(f"--trainer-arg {key}: TrainingArguments has no field {key!r}" +
                             (f" (did you mean {', '.join(sorted(close))}?)" if close else ""))
     return problems
+
+
+PUBLISHING_REFUSED = ("train does not publish models (push_to_hub and the hub_* settings are refused, so no hub "
+                      "token is saved with a run); publishing gets its own command")
+
+
+def is_publishing_key(key: str) -> bool:
+    """push_to_hub and every hub_* field: a shared config must not publish a model, nor a token land in config.yaml."""
+    return key.startswith(("push_to_hub", "hub_"))
 
 
 OWN_TRAINING_ARGUMENTS = {
@@ -438,4 +459,4 @@ def read_options(config: DataConfig):
 
 
 def save_config(config: TrainConfig, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.safe_dump(config.to_record(), sort_keys=False), encoding="utf-8")

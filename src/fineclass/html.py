@@ -6,6 +6,8 @@ import base64
 import html
 from pathlib import Path
 
+from fineclass.redact import redact_text
+
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
@@ -27,6 +29,7 @@ def image(path: Path, alt: str) -> str:
 
 
 def page(title: str, sections: list[tuple[str, str]]) -> str:
+    title = redact_text(title)  # titles name the data: never with a URL's credentials or query
     parts = [f"<h2>{html.escape(name)}</h2>\n{content}" for name, content in sections]
     return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n" + "\n".join(parts) + "</body></html>\n")

@@ -8,6 +8,7 @@ import yaml
 
 from fineclass.labels import LabelSpace
 from fineclass.modeling import BUNDLED_ALIASES
+from fineclass.redact import redact_source
 
 HEADLINE_METRICS = ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "exact_match")
 
@@ -35,6 +36,7 @@ def write_model_card(model_dir: Path, base_model: str, label_space: LabelSpace, 
     test = metrics.get("test", {})
     if base_model.lower() in BUNDLED_ALIASES:
         base_model = "sentence-transformers/all-MiniLM-L6-v2"
+    source = redact_source(str(metrics.get("data", {}).get("source", "?")))
     rows_text = ", ".join(f"{split} {n}" for split, n in metrics.get("data", {}).get("rows", {}).items())
     front = {
         "library_name": "transformers",
@@ -53,7 +55,7 @@ def write_model_card(model_dir: Path, base_model: str, label_space: LabelSpace, 
 
 - **Base model:** `{base_model}`
 - **Task:** {task}, {label_space.num_labels} labels: {labels}
-- **Training data:** `{metrics.get('data', {}).get('source', '?')}` (rows: {rows_text})
+- **Training data:** `{source}` (rows: {rows_text})
 - **Training:** {train.get('epochs')} epochs, learning rate {train.get('learning_rate')}, batch size {train.get('batch_size')}, {train.get('seconds', 0):.0f} s
 {small_data_line(train.get('small_data'))}{long_texts_line(train.get('long_texts'))}
 ## Test metrics

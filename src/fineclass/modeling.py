@@ -15,10 +15,9 @@ from transformers.models.bert.modeling_bert import eager_attention_forward
 
 from fineclass.errors import ModelError
 from fineclass.labels import LabelSpace
+from fineclass.modelfiles import check_label_count, check_model_files, check_tokenizer_files, first_line
 
 logger = logging.getLogger(__name__)
-
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
 
 BUNDLED_ALIASES = {
     "bundled:all-minilm-l6-v2",
@@ -37,11 +36,7 @@ def resolve_model_path(name: str) -> str:
     if path.exists():
         if not (path / "config.json").is_file():
             raise ModelError(f"model directory {path} has no config.json; point --model at a Hugging Face model directory")
-        try:
-            json.loads((path / "config.json").read_text(encoding="utf-8"))
-        except ValueError as err:  # JSONDecodeError, or bytes that are not UTF-8
-            raise ModelError(f"could not load model {path}: its config.json is not valid JSON ({err}); "
-                             "restore it from the model's source") from None
+        check_model_files(path)
         return str(path)
     return name
 
@@ -49,9 +44,18 @@ def resolve_model_path(name: str) -> str:
 def load_tokenizer(name_or_path: str):
     check_tokenizer_files(Path(name_or_path))
     try:
-        return AutoTokenizer.from_pretrained(name_or_path)
-    except (OSError, ValueError, TypeError) as err:
-        raise ModelError(f"could not load a tokenizer from {name_or_path!r}: {_first_line(err)}") from None
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    except Exception as err:  # tokenizers and transformers raise many types (KeyError, AttributeError, ...) on bad files
+        raise ModelError(f"could not load a tokenizer from {name_or_path!r}: {first_line(err)}") from None
+    check_padding(tokenizer, repr(name_or_path))
+    return tokenizer
+
+
+def check_padding(tokenizer, where: str) -> None:
+    """Batches are padded: a tokenizer without a padding token would fail at the first batch of two lengths."""
+    if tokenizer.pad_token is None:
+        raise ModelError(f"the tokenizer of {where} has no padding token; copy the tokenizer files of its base model "
+                         "there, or set pad_token in its tokenizer_config.json")
 
 
 ATTENTION_DROPOUT_FIELDS = ("attention_probs_dropout_prob", "attention_dropout")
@@ -78,8 +82,8 @@ def build_model(name_or_path: str, label_space: LabelSpace, attention_dropout: f
         model = AutoModelForSequenceClassification.from_pretrained(name_or_path, config=config, use_safetensors=None)
         model.pretrained_attention_dropout = pretrained  # save_model writes these back into config.json
         return model
-    except (OSError, ValueError, KeyError) as err:
-        raise ModelError(f"could not load model {name_or_path!r}: {_first_line(err)}") from None
+    except Exception as err:  # whatever transformers raises on the checkpoint's files (config values of a wrong type)
+        raise ModelError(f"could not load model {name_or_path!r}: {first_line(err)}") from None
 
 
 def encoder_layers(model):
@@ -137,7 +141,7 @@ def declares_mean_pooling(name_or_path: str) -> bool:
         return False
     try:
         return bool(path) and bool(json.loads(Path(path).read_text(encoding="utf-8")).get("pooling_mode_mean_tokens"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError, RecursionError):  # unreadable, or not an object: no declaration
         return False
 
 
@@ -185,8 +189,8 @@ def load_model_config(name_or_path: str):
     """The model's config.json, with a one-line error when it cannot be read."""
     try:
         return AutoConfig.from_pretrained(name_or_path)
-    except (OSError, ValueError, KeyError) as err:
-        raise ModelError(f"could not load model {name_or_path!r}: {_first_line(err)}") from None
+    except Exception as err:  # whatever transformers raises on the model's config.json
+        raise ModelError(f"could not load model {name_or_path!r}: {first_line(err)}") from None
 
 
 def load_classifier(model_dir: str | Path):
@@ -195,65 +199,35 @@ def load_classifier(model_dir: str | Path):
     if not (model_dir / "config.json").is_file():
         raise ModelError(f"{model_dir} is not a model directory (no config.json); give a fineclass run or model directory")
     check_tokenizer_files(model_dir)
-    check_label_count(model_dir)
+    check_label_count(model_dir, check_model_files(model_dir))
     try:
         model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True, trust_remote_code=False)
-    except (OSError, ValueError, KeyError, RuntimeError) as err:
-        raise ModelError(f"could not load the model in {model_dir}: {_first_line(err)}") from None
+    except Exception as err:  # whatever transformers raises on the directory's files (config values of a wrong type)
+        raise ModelError(f"could not load the model in {model_dir}: {first_line(err)}") from None
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    except (OSError, ValueError, TypeError) as err:
-        raise ModelError(f"{model_dir} has no usable tokenizer ({_first_line(err)}); copy the tokenizer files of its base model there") from None
+    except Exception as err:  # tokenizers and transformers raise many types (KeyError, AttributeError, ...) on bad files
+        raise ModelError(f"{model_dir} has no usable tokenizer ({first_line(err)}); copy the tokenizer files of its base model there") from None
+    check_padding(tokenizer, str(model_dir))
     return model, tokenizer
-
-
-def check_tokenizer_files(path: Path) -> None:
-    """From a directory without vocabulary files, transformers builds a tokenizer of special tokens only,
-    which turns every word into [UNK]: training would run, and learn nothing."""
-    if path.is_dir() and not any((path / name).is_file() for name in TOKENIZER_FILES):
-        raise ModelError(
-            f"model directory {path} has no tokenizer (no {', '.join(TOKENIZER_FILES[:3])}, ...); copy its base model's "
-            f"tokenizer there, for example: AutoTokenizer.from_pretrained(BASE).save_pretrained('{path}')"
-        )
-
-
-def check_label_count(model_dir: Path) -> None:
-    """config.json's labels must match the classifier's outputs; transformers would fail with a long report."""
-    weights = model_dir / "model.safetensors"
-    try:
-        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return  # from_pretrained reports an unreadable config
-    labels = len(config.get("id2label") or {}) or config.get("num_labels")
-    if not weights.is_file() or not labels:
-        return
-    from safetensors import safe_open
-
-    with safe_open(weights, framework="pt") as handle:
-        heads = [key for key in handle.keys() if key.endswith(("classifier.weight", "classifier.out_proj.weight"))]
-        rows = handle.get_slice(heads[0]).get_shape()[0] if heads else labels
-    if rows != labels:
-        raise ModelError(
-            f"{model_dir}: config.json names {labels} labels (id2label) but the classifier in model.safetensors has "
-            f"{rows} outputs; make id2label and label2id in config.json list the {rows} labels the model was trained on"
-        )
 
 
 def model_max_length(tokenizer, model_config, requested: int | None) -> int:
     """--max-length, capped by the tokenizer's limit and the model's position embeddings."""
     limits = [512]
-    if getattr(tokenizer, "model_max_length", None) and tokenizer.model_max_length < 100_000:
-        limits = [tokenizer.model_max_length]
+    declared = getattr(tokenizer, "model_max_length", None)
+    if _is_length(declared) and declared < 100_000:  # transformers says "no limit" with a huge number
+        limits = [declared]
     positions = getattr(model_config, "max_position_embeddings", None)
-    if positions:
+    if _is_length(positions):
         limits.append(positions)
     limit = min(limits)
     return min(requested, limit) if requested else limit
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+def _is_length(value) -> bool:
+    """A usable token count; a config or tokenizer file may hold anything (a string, 0, true)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 2
 
 
 CLS_HEAD_MODEL_TYPES = {"bert", "roberta", "xlm-roberta", "camembert", "electra"}

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
+
+
+def _plain_text(plot):
+    """Draw with mathtext off: a label such as `$_$` or `a$b$c` is text, and as mathtext it fails to parse.
+    (rc_context: the setting holds for this figure only, not for the caller's own figures.)"""
+
+    @functools.wraps(plot)
+    def draw(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return plot(*args, **kwargs)
+
+    return draw
 
 
 def _pyplot():
@@ -16,6 +31,7 @@ def _pyplot():
     return plt
 
 
+@_plain_text
 def plot_class_counts(counts: dict[str, int], path: Path, title: str = "Frequency of classes") -> Path:
     plt = _pyplot()
     names = sorted(counts, key=counts.get)
@@ -26,6 +42,7 @@ def plot_class_counts(counts: dict[str, int], path: Path, title: str = "Frequenc
     return _save(fig, path)
 
 
+@_plain_text
 def plot_words_by_class(words: dict[str, list[int]], path: Path) -> Path:
     plt = _pyplot()
     names = list(words)
@@ -37,6 +54,7 @@ def plot_words_by_class(words: dict[str, list[int]], path: Path) -> Path:
     return _save(fig, path)
 
 
+@_plain_text
 def plot_token_lengths(lengths: np.ndarray, limit: int, path: Path) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -49,6 +67,7 @@ def plot_token_lengths(lengths: np.ndarray, limit: int, path: Path) -> Path:
     return _save(fig, path)
 
 
+@_plain_text
 def plot_heatmap(matrix: np.ndarray, names, path: Path, title: str, xlabel: str, ylabel: str, fmt: str = "d") -> Path:
     """Annotated heatmap with label names (confusion matrices, label co-occurrence)."""
     plt = _pyplot()
@@ -69,6 +88,7 @@ def plot_heatmap(matrix: np.ndarray, names, path: Path, title: str, xlabel: str,
     return _save(fig, path)
 
 
+@_plain_text
 def plot_labels_per_text(counts: list[int], path: Path) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -81,6 +101,7 @@ def plot_labels_per_text(counts: list[int], path: Path) -> Path:
     return _save(fig, path)
 
 
+@_plain_text
 def plot_curves(epochs, series: dict[str, list[float]], path: Path, title: str, ylabel: str) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.8))
@@ -94,6 +115,7 @@ def plot_curves(epochs, series: dict[str, list[float]], path: Path, title: str, 
     return _save(fig, path)
 
 
+@_plain_text
 def plot_pareto(names: list[str], speeds: list[float], scores: list[float], on_front: list[bool], path: Path,
                 metric: str) -> Path:
     """A metric against texts per second (log scale), the Pareto front joined by a line.
@@ -121,6 +143,7 @@ def plot_pareto(names: list[str], speeds: list[float], scores: list[float], on_f
     return _save(fig, path)
 
 
+@_plain_text
 def plot_learning_curve(series: dict[str, list[tuple[int, float, float]]], fits: dict[str, tuple[float, float, float]],
                         path: Path, metric: str) -> Path:
     """Each candidate's mean metric against training texts (log scale) with ±1 std bars, and its fitted curve

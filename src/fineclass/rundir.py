@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from fineclass.errors import ConfigError, FineclassError, ModelError
+from fineclass.redact import redact_source, source_stem
 
 MODEL = "model"
 METRICS = "metrics.json"
@@ -64,12 +65,46 @@ class RunMetrics:
         return cls.from_dict(json.loads((Path(run_dir) / METRICS).read_text(encoding="utf-8")))
 
     def write(self, run_dir: Path) -> None:
-        write_json_atomic(Path(run_dir) / METRICS, self.to_dict())
+        payload = self.to_dict()  # asdict's copy: redacting it leaves the record as it was
+        if "source" in payload["data"]:
+            payload["data"]["source"] = redact_source(str(payload["data"]["source"]))
+        write_json_atomic(Path(run_dir) / METRICS, payload)
 
 
 def default_output_dir(data: str) -> str:
-    stem = Path(data.rstrip("/").split("?")[0]).stem.replace(":", "-") or "run"
+    stem = source_stem(data).replace(":", "-") or "run"  # never a URL's credentials or query
     return str(Path("runs") / stem)
+
+
+JSON_KINDS = {list: "a JSON array", str: "a JSON string", int: "a JSON number", float: "a JSON number",
+              bool: "a JSON true or false", type(None): "JSON null"}
+
+
+def load_json_object(path: Path) -> dict:
+    """A JSON file that must hold an object; otherwise a ValueError whose message completes "the file ..."."""
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("is not UTF-8 text") from None
+    except RecursionError:  # json gives up on deep nesting at the interpreter's recursion limit
+        raise ValueError("is nested too deeply to read") from None
+    except ValueError as err:
+        raise ValueError(f"is not valid JSON ({err})") from None
+    if not isinstance(payload, dict):
+        raise ValueError(f"holds {JSON_KINDS.get(type(payload), 'something else')}, not an object")
+    return payload
+
+
+def read_record(path: Path, what: str, fix: str, build):
+    """build(payload) for a JSON record in a model directory; any problem is one ModelError naming the file and fix."""
+    try:
+        payload = load_json_object(path)
+    except ValueError as err:
+        raise ModelError(f"{path} is not a valid {what}: it {err}; {fix}") from None
+    try:
+        return build(payload)
+    except (ValueError, FineclassError) as err:
+        raise ModelError(f"{path} is not a valid {what}: {str(err).splitlines()[0]}; {fix}") from None
 
 
 @dataclass
@@ -90,16 +125,38 @@ class Thresholds:
         path = Path(model_dir) / THRESHOLDS
         if not path.is_file():
             return None
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        return cls(thresholds={k: float(v) for k, v in payload.get("thresholds", {}).items()},
-                   strategy=payload.get("strategy", "per-label"), min_positives=int(payload.get("min_positives", 10)),
-                   default=float(payload.get("default", 0.5)))
+        return read_record(path, "thresholds record", "delete it to use 0.5 for every label, or run `fineclass "
+                           "tune-thresholds` on the run to write it again", cls.from_payload)
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> Thresholds:
+        given = payload.get("thresholds", {})
+        if not isinstance(given, dict):
+            raise ValueError(f"its thresholds are {JSON_KINDS.get(type(given), 'something else')}, not an object of "
+                             "label: threshold")
+        return cls(thresholds={str(k): _probability(f"the threshold of {k!r}", v) for k, v in given.items()},
+                   strategy=str(payload.get("strategy", "per-label")), min_positives=_whole(payload, "min_positives", 10),
+                   default=_probability("its default", payload.get("default", 0.5)))
 
     def write(self, model_dir: Path) -> None:
         write_json_atomic(Path(model_dir) / THRESHOLDS, {
             "strategy": self.strategy, "min_positives": self.min_positives, "default": self.default,
             "thresholds": {name: round(float(t), 4) for name, t in self.thresholds.items()},
         })
+
+
+def _probability(what: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:  # NaN fails too
+        raise ValueError(f"{what} is {value!r}, not a number from 0 to 1")
+    return float(value)
+
+
+def _whole(payload: dict, name: str, default):
+    """payload[name] as a whole number (None allowed where `default` is None); ValueError names it otherwise."""
+    value = payload.get(name, default)
+    if (value is None and default is None) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"{name} is {value!r}, not a whole number")
 
 
 LONG_TEXT_MODES = ("truncate", "head-tail", "windows")
@@ -145,12 +202,16 @@ class LongTexts:
         path = Path(model_dir) / LONG_TEXTS
         if not path.is_file():
             return None
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**{f.name: payload[f.name] for f in fields(cls) if f.name in payload})
-        except (ValueError, TypeError, AttributeError, FineclassError) as err:
-            raise ModelError(f"{path} is not a valid long-text record ({str(err).splitlines()[0]}); delete it to "
-                             "truncate long texts, or train the model again") from None
+        return read_record(path, "long-text record", "delete it to truncate long texts, or train the model again",
+                           cls.from_payload)
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> LongTexts:
+        for name in ("head_tokens", "window_stride", "max_length", "max_windows"):
+            _whole(payload, name, None if name in ("head_tokens", "window_stride") else 2)
+        if payload.get("max_length", 2) < 2:
+            raise ValueError(f"max_length is {payload['max_length']!r}, not a window of at least 2 tokens")
+        return cls(**{f.name: payload[f.name] for f in fields(cls) if f.name in payload})
 
     def write(self, model_dir: Path) -> None:
         write_json_atomic(Path(model_dir) / LONG_TEXTS, asdict(self))
@@ -178,7 +239,7 @@ class SplitsRecord:
         return cls(**{key: value for key, value in payload.items() if key in known})
 
     def write(self, run_dir: Path) -> None:
-        write_json_atomic(Path(run_dir) / SPLITS, asdict(self))
+        write_json_atomic(Path(run_dir) / SPLITS, {**asdict(self), "source": redact_source(self.source)})
 
 
 def remove_entries(path: Path, names) -> None:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from fineclass.inference.predictor import Predictor
 from fineclass.serving.app import ServeSettings, create_app
 from tests.conftest import run_cli
-from tests.serving_fixtures import TEXTS, save_classifier
+from tests.serving_fixtures import TEXTS, assert_one_line_error, save_classifier
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_health_info_metrics_page_and_schema(client):
     assert client.get("/health").json() == {"status": "ok", "ready": True}
     info = client.get("/info").json()
     assert info["labels"] == ["joy", "sadness", "anger"] and info["task"] == "multi-class"
-    assert info["limits"] == {"max_texts": 8, "max_chars": 200} and info["thresholds"] is None
+    assert info["limits"] == {"max_texts": 8, "max_chars": 200, "timeout_s": 30.0} and info["thresholds"] is None
     client.post("/predict", json={"texts": ["sad"]})
     metrics = client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
@@ -68,7 +68,9 @@ def test_health_info_metrics_page_and_schema(client):
     assert "http://" not in page.text and "https://" not in page.text  # nothing from a CDN
     schema = client.get("/openapi.json").json()
     assert {"/predict", "/health", "/info", "/metrics"} <= set(schema["paths"])
-    assert {"413", "422"} <= set(schema["paths"]["/predict"]["post"]["responses"])
+    predict = schema["paths"]["/predict"]["post"]
+    assert {"400", "401", "413", "415", "422", "503"} <= set(predict["responses"])
+    assert predict["requestBody"]["content"]["application/json"]["schema"]["required"] == ["texts"]
 
 
 def test_run_directory_metrics_in_info(multiclass_run):
@@ -79,17 +81,23 @@ def test_run_directory_metrics_in_info(multiclass_run):
 
 
 BAD_REQUESTS = [
-    ("{not json", 422, "the body is not valid JSON"),
-    ("[1, 2]", 422, "the body must be a JSON object"),
-    ("{}", 422, "texts: Field required"),
-    ('{"texts": []}', 422, "texts: List should have at least 1 item"),
-    ('{"texts": "one text"}', 422, "texts: Input should be a valid list"),
-    ('{"texts": [1]}', 422, "texts.0: Input should be a valid string"),
-    ('{"texts": [null]}', 422, "texts.0: Input should be a valid string"),
+    ("{not json", 422, "the body is not valid JSON (Expecting property name enclosed in double quotes at line 1 column 2)"),
+    ("[1, 2]", 422, 'the body must be a JSON object such as {"texts": ["some text"]}, not an array'),
+    ("{}", 422, 'texts is missing; send {"texts": ["some text"]}'),
+    ('{"texts": []}', 422, "texts is empty; send at least one text"),
+    ('{"texts": "one text"}', 422, "texts must be an array of strings such as"),
+    ('{"texts": [1]}', 422, "texts[0] is a number, not a string"),
+    ('{"texts": [null]}', 422, "texts[0] is null, not a string"),
     ('{"texts": ["a"], "top_k": 0}', 422, "top_k: Input should be greater than or equal to 1"),
     ('{"texts": ["a"], "top_k": "x"}', 422, "top_k: Input should be a valid integer"),
     ('{"texts": ["a"], "threshold": 1.5}', 422, "threshold: Input should be less than 1"),
-    ('{"texts": ["a"], "extra": 1}', 422, "extra: Extra inputs are not permitted"),
+    ('{"texts": ["a"], "threshold": NaN}', 422, "threshold: Input should be a finite number"),
+    ('{"texts": ["a"], "extra": 1}', 422, "unknown field 'extra'; the fields are texts, text_pairs, top_k, threshold"),
+    ('{"texts": [1, "b", 2], "top_k": 0, "x": 1}', 422, "unknown field 'x'; the fields are texts, text_pairs, top_k, "
+                                                       "threshold (and 3 more problems)"),
+    ('{"texts": ["a"], "text_pairs": ["a", "b"]}', 422, "1 texts but 2 text_pairs; give one pair per text"),
+    ('{"texts": ["a"], "top_k": 1' + "0" * 5000 + "}", 422, "the body cannot be read as JSON (Exceeds the limit"),
+    ("[" * 50_000, 422, "the body's JSON is nested too deeply"),
     ('{"texts": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]}', 413, "9 texts in one request, over the limit of 8"),
     ('{"texts": ["' + "a" * 201 + '"]}', 413, "texts[0] has 201 characters, over the limit of 200"),
 ]
@@ -99,14 +107,16 @@ BAD_REQUESTS = [
 def test_bad_requests_get_a_clear_json_error(client, body, status, message):
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
     assert response.status_code == status
-    assert message in response.json()["error"]
+    assert response.json()["error"].startswith(f"invalid request: {message}")
+    assert_one_line_error(response)
     assert client.get("/health").status_code == 200
 
 
 def test_oversized_body_is_refused_before_parsing(client):
     body = '{"texts": ["' + "a" * (2 * 8 * 200 * 6 + 70_000) + '"]}'
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
-    assert response.status_code == 413 and "request body of" in response.json()["error"]
+    assert response.status_code == 413
+    assert response.json() == {"error": f"request body of {len(body)} bytes is over the limit of {2 * 8 * 200 * 6 + 65_536}"}
     client.post("/predict", content="{not json", headers={"content-type": "application/json"})
     metrics = client.get("/metrics").text
     assert 'fineclass_requests_total{path="/predict",status="413"} 1.0' in metrics
@@ -127,8 +137,10 @@ def test_a_chunked_body_over_the_cap_is_refused(client):
 
 
 def test_wrong_method_and_unknown_path(client):
-    assert client.get("/predict").status_code == 405
-    assert client.get("/nothing-here").status_code == 404
+    wrong_method, unknown = client.get("/predict"), client.get("/nothing-here")
+    assert wrong_method.status_code == 405 and wrong_method.json() == {"error": "GET is not allowed on /predict"}
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": "no such path: /nothing-here; the API is POST /predict, GET /info, /health, /metrics"}
     assert 'path="other",status="404"' in client.get("/metrics").text
 
 

@@ -1,10 +1,14 @@
-"""The real server on a loopback port: concurrent clients, graceful SIGTERM, and the page in headless Chromium."""
+"""The real server on a loopback port: concurrent clients, graceful SIGTERM, keys from the environment, a
+slow client's deadline, the access log, and the page in headless Chromium."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import signal
+import socket
+import time
 
 import httpx
 import numpy as np
@@ -12,7 +16,7 @@ import pytest
 
 from fineclass.inference.predictor import Predictor
 from fineclass.serving.process import start_server
-from tests.serving_fixtures import TEXTS, save_classifier
+from tests.serving_fixtures import KEY, TEXTS, save_classifier
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -80,11 +84,39 @@ def test_page_classifies_typed_text_in_a_browser(server, tmp_path):
         driver.quit()
 
 
-def test_sigterm_shuts_down_gracefully(model_dir):
-    process, url = start_server(model_dir)
+def test_sigterm_shuts_down_gracefully(model_dir, tmp_path):
+    process, url = start_server(model_dir, log=tmp_path / "server.log")
     assert httpx.post(f"{url}/predict", json={"texts": ["sad"]}).status_code == 200
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=30)
+    process.wait(timeout=30)
+    output = (tmp_path / "server.log").read_text()
     # uvicorn answers the requests in flight, runs the app's shutdown, then exits by the signal it caught
     assert process.returncode in (0, -signal.SIGTERM), output
     assert "stopped: requests in flight were answered" in output and "Traceback" not in output
+
+
+def test_keys_from_the_environment_slow_headers_and_the_access_log(model_dir, tmp_path):
+    """One real server: FINECLASS_API_KEYS, a client that sends its headers a byte at a time (408 and closed
+    after --header-timeout-s while others are answered), and the JSON access log on stderr."""
+    log = tmp_path / "server.log"
+    process, url = start_server(model_dir, "--header-timeout-s", "1", log=log, env={"FINECLASS_API_KEYS": f"other-key-0123456789,{KEY}"})
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as slow:
+            slow.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            started = time.monotonic()
+            answered = [httpx.post(f"{url}/predict", json={"texts": ["sad"]}, headers={"Authorization": f"Bearer {KEY}"}).status_code,
+                        httpx.post(f"{url}/predict", json={"texts": ["sad"]}).status_code]
+            slow.settimeout(5)
+            reply = slow.recv(4096)
+            waited = time.monotonic() - started
+            assert slow.recv(4096) == b""  # closed
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    assert answered == [200, 401]
+    assert reply.startswith(b"HTTP/1.1 408 Request Timeout") and 0.5 < waited < 3
+    assert reply.endswith(b'{"error": "request headers took over 1 s to arrive; the connection is closed"}')
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith('{"time"')]
+    assert [(line["path"], line["status"], line["texts"]) for line in lines][-2:] == [("/predict", 200, 1), ("/predict", 401, None)]
+    assert KEY not in log.read_text() and "sad" not in log.read_text()

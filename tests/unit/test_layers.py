@@ -14,10 +14,10 @@ import fineclass
 
 ROOT = Path(fineclass.__file__).parent
 LAYERS = [
-    {"errors", "labels", "html", "plots", "devices", "rundir", "inspection"},
+    {"errors", "redact", "labels", "html", "plots", "devices", "rundir", "inspection"},
     {"data"},
     {"config"},
-    {"modeling", "modelcard"},
+    {"modeling", "modelfiles", "modelcard"},
     {"inference"},
     {"evaluation"},
     {"serving"},

@@ -14,6 +14,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from fineclass.errors import FineclassError
+from fineclass.redact import RedactingFilter, redact_text
 
 app = typer.Typer(
     help="Fine-tune BERT-family encoders into text classifiers, evaluate them, and predict.",
@@ -21,8 +22,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Labels, texts, column names and paths are the user's: "[/x]" or ":smile:" in one must print as it is, so rich
+# reads no markup or emoji codes in anything these consoles print (a line with markup of ours passes markup=True).
+console = Console(markup=False, emoji=False)
+err_console = Console(stderr=True, markup=False, emoji=False)
 
 
 def user_errors(command):
@@ -34,7 +37,7 @@ def user_errors(command):
         try:
             return command(*args, **kwargs)
         except FineclassError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {redact_text(str(err))}", file=sys.stderr)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
@@ -47,6 +50,7 @@ def setup_logging() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if not logging.getLogger("fineclass").handlers:
         handler = RichHandler(console=err_console, show_time=False, show_path=False)
+        handler.addFilter(RedactingFilter())  # a data URL's credentials and query never reach a log line
         logging.getLogger("fineclass").addHandler(handler)
         logging.getLogger("fineclass").setLevel(logging.INFO)
     import transformers
@@ -107,7 +111,8 @@ def print_uncut(table_title: str, headers: list[str], rows: list[list[str]], lef
     needed = sum(max(len(cell) for cell in column) + 3 for column in zip(headers, *rows)) + 1
     # Rich renders no wider than its console (80 columns when the output is not a terminal): print through one as wide
     # as the table, so a narrow terminal wraps the lines instead.
-    wide = console if needed <= console.width else Console(file=console.file, width=needed, force_terminal=console.is_terminal)
+    wide = console if needed <= console.width else Console(file=console.file, width=needed, force_terminal=console.is_terminal,
+                                                         markup=False, emoji=False)
     wide.print(table, crop=False)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -15,6 +15,8 @@ from fineclass.commands.common import (
     user_errors,
 )
 from fineclass.commands.options import long_text_options, pop_long_texts
+
+SAFETY = "Safety and limits options"
 
 
 @app.command()
@@ -33,17 +35,36 @@ def serve(
     precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 (about 1.8x the requests/s of fp32 under load on CPUs with AMX) or auto.")] = "fp32",
     device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model before serving (about 25 s at start-up), then about 25% faster passes.")] = False,
+    api_key_file: Annotated[Optional[str], typer.Option(help="A file of API keys, one a line: /predict, /info and /metrics then need the header Authorization: Bearer KEY. FINECLASS_API_KEYS=KEY1,KEY2 adds keys too.", rich_help_panel=SAFETY)] = None,
+    max_queue: Annotated[int, typer.Option(help="Requests waiting for the model at most; one more gets HTTP 503 with Retry-After.", rich_help_panel=SAFETY)] = 256,
+    timeout_s: Annotated[float, typer.Option(help="Deadline of one request in seconds: past it HTTP 503 and its queued work dropped. /health answers 503 when the model finishes nothing for this long while work waits.", rich_help_panel=SAFETY)] = 30.0,
+    allowed_hosts: Annotated[Optional[str], typer.Option(help="Host names the server answers to, comma-separated (*.example.com for subdomains). Default: the loopback names on a loopback address, any name otherwise.", rich_help_panel=SAFETY)] = None,
+    cors_origins: Annotated[Optional[str], typer.Option(help="Origins whose web pages may call the API, comma-separated (https://app.example.com). Default: none.", rich_help_panel=SAFETY)] = None,
+    limit_concurrency: Annotated[int, typer.Option(help="Connections and requests at once; past it HTTP 503.", rich_help_panel=SAFETY)] = 512,
+    timeout_keep_alive: Annotated[int, typer.Option(help="Seconds an idle kept-alive connection stays open.", rich_help_panel=SAFETY)] = 5,
+    header_timeout_s: Annotated[float, typer.Option(help="Seconds a request's headers may take to arrive; a slower connection gets HTTP 408 and is closed.", rich_help_panel=SAFETY)] = 10.0,
+    ssl_keyfile: Annotated[Optional[str], typer.Option(help="HTTPS: the private key file (PEM), with --ssl-certfile.", rich_help_panel=SAFETY)] = None,
+    ssl_certfile: Annotated[Optional[str], typer.Option(help="HTTPS: the certificate chain file (PEM), with --ssl-keyfile.", rich_help_panel=SAFETY)] = None,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="One JSON line per request on stderr: id, path, status, number of texts, latency (never texts or keys).", rich_help_panel=SAFETY)] = True,
     **long_text,
 ) -> None:
     """Serve a model over HTTP: POST /predict, GET /info, /health, /metrics, and a web page at /."""
-    from fineclass.recipes.serve import build_server, check_serve_options, run_server
+    from fineclass.recipes.serve import check_serve_options, serve as serve_model
 
-    check_serve_options(port, max_wait_ms, max_batch_tokens, max_texts, max_chars, batch_size)
+    check_serve_options(port, max_wait_ms, max_batch_tokens, max_texts, max_chars, batch_size, max_queue, timeout_s)
     check_device(device, model_dir)
     check_precision(precision, None)
-    app_ = build_server(model_dir, batching=batching, max_wait_ms=max_wait_ms, max_batch_tokens=max_batch_tokens,
-                        max_texts=max_texts, max_chars=max_chars, batch_size=batch_size, precision=precision,
-                        device=device, compile=compile, port=port, long_texts=pop_long_texts(long_text),
-                        on_compile=lambda: console.print("compiling the model (torch.compile, about 25 s)..."))
-    console.print(f"serving {model_dir} on http://{host}:{port}/ (batching {'on' if batching else 'off'}); Ctrl+C or SIGTERM stops it")
-    run_server(app_, host, port)
+
+    def announce(listen) -> None:
+        scheme = "https" if listen.ssl_certfile else "http"
+        console.print(f"serving {model_dir} on {scheme}://{host}:{port}/ (batching {'on' if batching else 'off'}); "
+                      "Ctrl+C or SIGTERM stops it")
+
+    serve_model(model_dir, host, port, on_ready=announce, batching=batching, max_wait_ms=max_wait_ms,
+                max_batch_tokens=max_batch_tokens, max_texts=max_texts, max_chars=max_chars, batch_size=batch_size,
+                precision=precision, device=device, compile=compile, long_texts=pop_long_texts(long_text),
+                on_compile=lambda: console.print("compiling the model (torch.compile, about 25 s)..."),
+                api_key_file=api_key_file, max_queue=max_queue, timeout_s=timeout_s, allowed_hosts=allowed_hosts,
+                cors_origins=cors_origins or (), limit_concurrency=limit_concurrency,
+                timeout_keep_alive=timeout_keep_alive, header_timeout_s=header_timeout_s, ssl_keyfile=ssl_keyfile,
+                ssl_certfile=ssl_certfile, access_log=access_log)

@@ -25,6 +25,7 @@ from fineclass.data.read import (
     read_frames,
 )
 from fineclass.errors import DataError
+from fineclass.redact import redact_source, redact_text
 
 logger = logging.getLogger(__name__)
 
@@ -162,17 +163,19 @@ def download_file(url: str, cache_dir: Path | None = None) -> Path:
     target = cache_dir / f"{hashlib.sha256(url.encode()).hexdigest()[:12]}-{name}"
     if target.exists():
         return target
-    logger.info("downloading %s", url)
+    logger.info("downloading %s", redact_source(url))
     fd, partial = tempfile.mkstemp(dir=cache_dir, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
             written, expected = _copy_response(url, out)
         if expected is not None and written != expected:
-            raise DataError(f"download of {url} was interrupted ({written} of {expected} bytes); run the command again")
+            raise DataError(f"download of {redact_source(url)} was interrupted ({written} of {expected} bytes); "
+                            "run the command again")
         os.replace(partial, target)
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
         reason = getattr(err, "reason", None) or first_line(err)
-        raise DataError(f"could not download {url}: {reason}; check the address and your network") from None
+        raise DataError(f"could not download {redact_source(url)}: {redact_text(str(reason))}; check the address and "
+                        "your network") from None
     finally:
         if os.path.exists(partial):
             os.remove(partial)

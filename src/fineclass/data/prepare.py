@@ -23,6 +23,7 @@ from fineclass.data.load import RawData, read_label_names
 from fineclass.data.read import FileLayout
 from fineclass.errors import DataError
 from fineclass.labels import LabelSpace
+from fineclass.redact import redact_source
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class TaskData:
 
     def describe(self, source: str) -> str:
         """One line: what was detected, before any work."""
+        source = redact_source(source)
         name = Path(source.split("?")[0].rstrip("/")).name or source
         layout = f"{self.layout.describe()}; " if self.layout else ""
         columns = self.columns

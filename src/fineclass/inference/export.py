@@ -15,6 +15,7 @@ from fineclass.modeling import compute_last_layer_for_cls_only, load_classifier
 from fineclass.rundir import (
     THRESHOLDS,
     LongTexts,
+    Thresholds,
     replace_dir_atomic,
     resolve_model_dir,
     run_dir_of,
@@ -48,6 +49,7 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise ConfigError(f"{target} is not empty; pass --overwrite to replace it, or choose another --output-dir")
     policy = resolve_long_texts(LongTexts.read(model_dir), long_texts)  # checked before the slow export
+    Thresholds.read(model_dir)  # a damaged thresholds.json is refused here, not copied into the export
     model, tokenizer = load_classifier(model_dir)
     compute_last_layer_for_cls_only(model)  # the graph's last layer then computes the [CLS] row only
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from fineclass.evaluation.thresholds import tune_thresholds, write_thresholds
 from fineclass.inference.backends import is_onnx_dir
 from fineclass.inference.predictor import Predictor
 from fineclass.recipes.results import EvaluationResult
+from fineclass.redact import source_stem
 from fineclass.rundir import (
     REPORT_INCOMPLETE,
     RunMetrics,
@@ -29,7 +30,7 @@ from fineclass.rundir import (
 def default_report_dir(model_dir: Path, data: str | None, split: str) -> Path:
     """RUN/evaluation-SPLIT for the run's own split, RUN/evaluation-DATA-SPLIT for other data (./ outside a run)."""
     run_dir = run_dir_of(model_dir)
-    name = f"evaluation-{split}" if data is None else f"evaluation-{Path(str(data).rstrip('/')).stem}-{split}"
+    name = f"evaluation-{split}" if data is None else f"evaluation-{source_stem(str(data))}-{split}"
     return (run_dir or Path(".")) / name
 
 
@@ -74,7 +75,7 @@ def tune_run_thresholds(run: str | Path, strategy: str = "per-label", min_positi
     """Re-tune a multi-label model's thresholds on its run's validation split, save them, and return them."""
     kind, fixed = parse_strategy(strategy)
     model_dir = resolve_model_dir(run)
-    predictor = Predictor.from_dir(model_dir)
+    predictor = Predictor.from_dir(model_dir, thresholds=None)  # the saved ones are being replaced: even a damaged file
     if not predictor.label_space.multi_label:
         raise FineclassError(f"{run} holds a single-label model; thresholds apply to multi-label models only")
     result = evaluate_frame(predictor, load_eval_frame(model_dir, None, "validation"), "validation", threshold=0.5)

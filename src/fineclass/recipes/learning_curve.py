@@ -24,6 +24,7 @@ from fineclass.recipes.compare.measure import WEIGHT_SUFFIXES
 from fineclass.recipes.compare.run import check_output_dir, write_split
 from fineclass.recipes.compare.spec import check_candidates, parse_candidates
 from fineclass.recipes.train import load_task
+from fineclass.redact import redact_source
 from fineclass.rundir import DATA, remove_entries, write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -135,8 +136,8 @@ def run_learning_curve(config: TrainConfig, sizes: list[int | None], seeds: int 
     fits = {name: fit_curve([(s["size"], s[metric]) for s in summary if s["candidate"] == name], len(train))
             for name in dict.fromkeys(p.candidate for p in points)}
     result = CurveResult(out, labels, metric, points, summary, fits)
-    result.paths = write_curve(result, {"source": config.data, "rows": {s: len(f) for s, f in frames.items()},
-                                        "seeds": seeds, "settings": config.to_dict()})
+    result.paths = write_curve(result, {"source": redact_source(config.data), "rows": {s: len(f) for s, f in frames.items()},
+                                        "seeds": seeds, "settings": config.to_record()})
     return result
 
 

@@ -49,6 +49,7 @@ from fineclass.modeling import (
     resolve_model_path,
 )
 from fineclass.recipes.results import RunResult
+from fineclass.redact import redact_source
 from fineclass.rundir import (
     CHECKPOINTS,
     CONFIG,
@@ -216,7 +217,7 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     record.write(out)
     if test_result is not None and config.report:
         write_report(out, label_space, test_result, list(frames["test"]["text"]), metrics, predictor.thresholds,
-                     f"fineclass report: {config.data} (test split)")
+                     f"fineclass report: {redact_source(config.data)} (test split)")
     write_model_card(model_dir, recorded.model, label_space, metrics, metrics["train"])
     if not config.keep_checkpoints:
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
@@ -337,7 +338,7 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
     }
     metrics = {
         "task": {"multi_label": label_space.multi_label, "num_labels": label_space.num_labels, "labels": list(label_space.names)},
-        "data": {"source": config.data, "rows": {s: len(f) for s, f in frames.items()}, "dropped": task.dropped,
+        "data": {"source": redact_source(config.data), "rows": {s: len(f) for s, f in frames.items()}, "dropped": task.dropped,
                  **({"sampled_from": sampled} if (sampled := {s: f.attrs["sampled_from"] for s, f in frames.items()
                                                               if "sampled_from" in f.attrs}) else {})},
         "model": model_summary(trainer.model, config.model),

@@ -1,20 +1,24 @@
-"""The HTTP API: /predict, /health, /info, /metrics and a small page at /, around one Predictor."""
+"""The HTTP API: /predict, /health, /info, /metrics and a small page at /, around one Predictor.
+
+`create_app` is a list of named pieces: the batcher and its threads, the routes, the error shape, and the
+middleware that checks who may call (security.py), how much they may send (limits.py) and traces each answer
+(tracing.py).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import json
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, Field
 
 from fineclass.inference.predictor import Predictor
 from fineclass.rundir import (
@@ -24,41 +28,36 @@ from fineclass.rundir import (
     run_dir_of,
     run_reading,
 )
-from fineclass.serving.batcher import BatchingSettings, MicroBatcher
+from fineclass.serving.batcher import BatchingSettings, MicroBatcher, QueueFull
+from fineclass.serving.body import BadRequest, PredictRequest, read_predict_body
+from fineclass.serving.limits import BodyCap
+from fineclass.serving.responses import error, install_error_handlers
+from fineclass.serving.security import AccessSettings, ApiKeyGuard, HostGuard
 from fineclass.serving.telemetry import Telemetry
+from fineclass.serving.tracing import RequestTracing
 
 logger = logging.getLogger(__name__)
 ROUTES = ("/", "/predict", "/health", "/info", "/metrics", "/openapi.json")
-
-
+RETRY_AFTER = {"Retry-After": "1"}
 @dataclass
 class ServeSettings:
-    """Request limits and batching of one server."""
+    """Request limits, batching and access rules of one server."""
 
     max_texts: int = 64
     """Texts per request; more gets 413."""
     max_chars: int = 10_000
     """Characters per text; longer gets 413 (the model truncates to its token limit anyway)."""
     batching: BatchingSettings = field(default_factory=BatchingSettings)
+    timeout_s: float = 30.0
+    """Deadline of one /predict request, from reading its body to its answer; past it the answer is 503 and
+    work still queued is dropped. Also how long the model may finish nothing while work waits before /health
+    answers 503."""
+    access: AccessSettings = field(default_factory=AccessSettings)
 
     @property
     def max_body_bytes(self) -> int:
         # A JSON string may escape each character as \uXXXX (6 bytes), in texts and text_pairs; 64 KiB covers the rest.
         return 2 * self.max_texts * self.max_chars * 6 + 65_536
-
-
-class PredictRequest(BaseModel):
-    """Texts to classify."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"texts": ["i feel wonderful today"], "top_k": 3, "threshold": None}]})
-
-    texts: list[StrictStr] = Field(min_length=1, description="One or more texts.")
-    text_pairs: list[StrictStr] | None = Field(None, description="For a model trained on text pairs: the second text "
-                                               "of each pair, one per text.")
-    top_k: int = Field(1, ge=1, le=1000, description="Also return the k most likely labels with their scores.")
-    threshold: float | None = Field(None, gt=0, lt=1, description="Multi-label: one threshold for every label, "
-                                    "instead of the model's tuned thresholds.")
 
 
 class ScoredLabel(BaseModel):
@@ -81,7 +80,13 @@ class PredictResponse(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    error: str = Field(description="What is wrong and how to fix it, in one line.")
+    error: str = Field(description="What is wrong and how to fix it, in one line (under 1 KB).")
+
+
+ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 413, 415, 422, 500, 503)}
+REQUEST_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": PredictRequest.model_json_schema()}}}}
+"""/predict reads its body itself (body.py); this shows the schema it checks in /openapi.json."""
 
 
 def create_app(predictor: Predictor, settings: ServeSettings | None = None, model_dir: str | Path | None = None,
@@ -89,10 +94,13 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None, mode
     """A FastAPI app serving `predictor`; `model_dir` supplies the name and training metrics for /info.
 
     `executor` is the one-thread pool that loaded the predictor (`batcher.model_thread()`); the model runs there.
+    Tokenizing runs on a thread of its own, so neither blocks the event loop.
     """
     settings = settings or ServeSettings()
     telemetry = Telemetry()
     batcher = MicroBatcher(predictor.logits_from_encoded, settings.batching, telemetry.observe_batch, executor)
+    telemetry.waiting.set_function(lambda: batcher.pending)
+    tokenizer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fineclass-tokenize")
     info = model_info(predictor, model_dir, settings)
 
     @contextlib.asynccontextmanager
@@ -101,47 +109,82 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None, mode
         logger.info("serving %s (%s, %s)", info["name"], info["task"], info["backend"])
         yield
         await batcher.stop()
+        tokenizer_thread.shutdown(wait=True)
         logger.info("stopped: requests in flight were answered and the model worker released")
 
     app = FastAPI(title="fineclass", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description=f"Text classification with {info['name']} ({info['task']}, labels: {', '.join(info['labels'])}).")
-    app.state.batcher, app.state.telemetry, app.state.info = batcher, telemetry, info
+    app.state.batcher, app.state.telemetry, app.state.info, app.state.settings = batcher, telemetry, info, settings
+    add_predict_route(app, predictor, settings, batcher, tokenizer_thread, info["name"])
+    add_other_routes(app, settings, batcher, telemetry, info)
+    install_error_handlers(app)
     install_middleware(app, settings, telemetry)
-    page = resources.files("fineclass.serving").joinpath("static/index.html").read_text(encoding="utf-8")
-    errors = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 500: {"model": ErrorResponse}}
+    return app
 
-    @app.post("/predict", response_model=PredictResponse, responses=errors)
-    async def predict(request: PredictRequest):
+
+def add_predict_route(app: FastAPI, predictor: Predictor, settings: ServeSettings, batcher: MicroBatcher,
+                      tokenizer_thread: ThreadPoolExecutor, name: str) -> None:
+    async def classify(request: Request) -> Response:
+        body = await request.body()
+        try:  # reading, checking and tokenizing the body happen off the event loop, on the tokenizer's thread
+            parsed, encoded, windows = await asyncio.get_running_loop().run_in_executor(
+                tokenizer_thread, prepare, predictor, body, settings)
+        except BadRequest as bad:
+            return error(bad.status, str(bad))
+        request.state.texts = len(parsed.texts)
+        logits = predictor.pool(await batcher.submit(encoded), windows)
+        results = predictor.decide(parsed.texts, predictor.probabilities(logits), parsed.top_k, parsed.threshold, windows)
+        # A Response skips FastAPI's re-validation of the payload against PredictResponse (it is built to match).
+        return JSONResponse({"model": name, "predictions": [r.to_dict() for r in results]})
+
+    @app.post("/predict", response_model=PredictResponse, responses=ERRORS, openapi_extra=REQUEST_BODY)
+    async def predict(request: Request):
         """Classify texts with the same Predictor as `fineclass predict`."""
-        for i, text in enumerate(request.texts):
-            if len(text) > settings.max_chars:
-                return error(413, f"texts[{i}] has {len(text)} characters, over the limit of {settings.max_chars}; "
-                                  "shorten it or start the server with a larger --max-chars")
-        if len(request.texts) > settings.max_texts:
-            return error(413, f"{len(request.texts)} texts in one request, over the limit of {settings.max_texts}; "
-                              "split the request or start the server with a larger --max-texts")
-        pairs = request.text_pairs
-        if pairs is not None and len(pairs) != len(request.texts):
-            return error(422, f"invalid request: {len(request.texts)} texts but {len(pairs)} text_pairs; give one pair per text")
-        if pairs is not None and (long := next((i for i, t in enumerate(pairs) if len(t) > settings.max_chars), None)) is not None:
-            return error(413, f"text_pairs[{long}] has {len(pairs[long])} characters, over the limit of {settings.max_chars}; "
-                              "shorten it or start the server with a larger --max-chars")
+        content_type = request.headers.get("content-type")
+        if not is_json(content_type):
+            return error(415, f"the body must be JSON sent with Content-Type: application/json, not "
+                              f"{'no Content-Type' if content_type is None else repr(content_type[:80])}")
         try:
-            encoded, windows = predictor.encode_documents(request.texts, pairs)
-            logits = predictor.pool(await batcher.submit(encoded), windows)
+            return await asyncio.wait_for(classify(request), settings.timeout_s)
+        except QueueFull as full:
+            return error(503, f"the server is busy: {full}; try again in a second (--max-queue)", RETRY_AFTER)
+        except (asyncio.TimeoutError, TimeoutError):
+            return error(503, f"no answer within the server's deadline of {settings.timeout_s:g} s (--timeout-s); the "
+                              "work was dropped; try again, or send fewer texts", RETRY_AFTER)
         except Exception as err:  # the failure is this request's; the server carries on
             logger.exception("prediction failed")
             return error(500, f"prediction failed: {type(err).__name__}: {err}")
-        results = predictor.decide(request.texts, predictor.probabilities(logits), request.top_k, request.threshold, windows)
-        # A Response skips FastAPI's re-validation of the payload against PredictResponse (it is built to match).
-        return JSONResponse({"model": info["name"], "predictions": [r.to_dict() for r in results]})
+
+
+def prepare(predictor: Predictor, body: bytes, settings: ServeSettings):
+    """The checked request and its encoded texts (run on the tokenizer's thread)."""
+    parsed = read_predict_body(body, settings.max_texts, settings.max_chars)
+    encoded, windows = predictor.encode_documents(parsed.texts, parsed.text_pairs)
+    return parsed, encoded, windows
+
+
+def is_json(content_type: str | None) -> bool:
+    """application/json (or application/...+json), in UTF-8 if a charset is named."""
+    media, *params = (content_type or "").lower().split(";")
+    media = media.strip()
+    charsets = [p.split("=", 1)[1].strip().strip('"') for p in params if p.strip().startswith("charset=")]
+    json_type = media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    return json_type and all(charset in ("utf-8", "utf8") for charset in charsets)
+
+
+def add_other_routes(app: FastAPI, settings: ServeSettings, batcher: MicroBatcher, telemetry: Telemetry,
+                     info: dict) -> None:
+    page = resources.files("fineclass.serving").joinpath("static/index.html").read_text(encoding="utf-8")
 
     @app.get("/health")
     async def health():
-        """Liveness and readiness: 200 while the model worker runs, 503 otherwise."""
-        if batcher.alive:
-            return {"status": "ok", "ready": True}
-        return JSONResponse({"status": "unavailable", "ready": False}, status_code=503)
+        """Liveness and readiness: 200 while the model worker runs and keeps up, 503 otherwise."""
+        if not batcher.alive:
+            return JSONResponse({"status": "unavailable", "ready": False}, status_code=503)
+        if batcher.stalled(settings.timeout_s):
+            return JSONResponse({"status": "stalled", "ready": False, "reason": "requests are waiting and the model has "
+                                 f"finished nothing for over {settings.timeout_s:g} s"}, status_code=503)
+        return {"status": "ok", "ready": True}
 
     @app.get("/info")
     async def model_information():
@@ -150,86 +193,28 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None, mode
 
     @app.get("/metrics", response_class=Response)
     async def metrics():
-        """Prometheus text format: requests, latency histogram, texts and batch sizes."""
+        """Prometheus text format: requests, latency histogram, texts, batch sizes and requests waiting."""
         return Response(telemetry.render(), media_type=telemetry.content_type)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index():
         return page
 
-    return app
-
 
 def install_middleware(app: FastAPI, settings: ServeSettings, telemetry: Telemetry) -> None:
-    """Body-size cap, one-line JSON validation errors, and request metrics."""
-    app.add_middleware(RequestGuard, settings=settings, telemetry=telemetry)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-        message = f"invalid request: {where}: {first.get('msg', 'invalid value')}"
-        if first.get("type") == "json_invalid":
-            message = f"invalid request: the body is not valid JSON ({first.get('ctx', {}).get('error', 'decode error')})"
-        elif where == "body" and first.get("type") == "model_attributes_type":
-            message = 'invalid request: the body must be a JSON object such as {"texts": ["some text"]}, sent as application/json'
-
-        if len(exc.errors()) > 1:
-            message += f" (and {len(exc.errors()) - 1} more problem(s))"
-        return JSONResponse({"error": message, "detail": json.loads(json.dumps(exc.errors(), default=str))}, status_code=422)
-
-
-class RequestGuard:
-    """ASGI middleware: refuse a body over the cap before it is parsed, and count every request.
-
-    A declared content-length over the cap is refused before anything is read; a chunked body is counted as it
-    arrives and answered 413 once past the cap. Plain ASGI rather than `@app.middleware("http")`, whose
-    per-request task and streams cost the event loop more than the rest of a small request.
-    """
-
-    def __init__(self, app, settings: ServeSettings, telemetry: Telemetry):
-        self.app, self.settings, self.telemetry = app, settings, telemetry
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # unless a response starts: an exception escaped the app
-        cap = self.settings.max_body_bytes
-        received, refused = 0, False
-
-        async def send_and_record(message) -> None:
-            nonlocal status
-            if refused:
-                return  # the 413 went out already; what the app answers to the cut-off body is dropped
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        async def receive_under_cap():
-            nonlocal received, refused
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > cap and not refused and status == 500:
-                await error(413, f"request body is over the limit of {cap} bytes")(scope, receive, send_and_record)
-                refused = True
-                return {"type": "http.disconnect"}  # the app stops reading
-            return message
-
-        try:
-            declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
-            if declared.isdigit() and int(declared) > cap:
-                await error(413, f"request body of {declared} bytes is over the limit of {cap}")(scope, receive, send_and_record)
-            else:
-                await self.app(scope, receive_under_cap, send_and_record)
-        finally:
-            path = scope["path"] if scope["path"] in ROUTES else "other"
-            self.telemetry.observe_request(path, status, time.perf_counter() - started)
-
-
-def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    """From the outside in: tracing, the Host check, CORS, API keys, the body cap. Each added one wraps
+    those added before it, so they are added inside out."""
+    access = settings.access
+    app.add_middleware(BodyCap, cap=settings.max_body_bytes)
+    if access.api_keys:
+        app.add_middleware(ApiKeyGuard, api_keys=access.api_keys)
+    if access.cors_origins:  # outside the key check: a browser's preflight carries no key
+        app.add_middleware(CORSMiddleware, allow_origins=list(access.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                           expose_headers=["X-Request-ID", "Retry-After"])
+    if access.allowed_hosts is not None and "*" not in access.allowed_hosts:
+        app.add_middleware(HostGuard, allowed_hosts=access.allowed_hosts)
+    app.add_middleware(RequestTracing, telemetry=telemetry, routes=ROUTES)
 
 
 def model_info(predictor: Predictor, model_dir: str | Path | None, settings: ServeSettings) -> dict:
@@ -253,7 +238,7 @@ def model_info(predictor: Predictor, model_dir: str | Path | None, settings: Ser
         "max_length": predictor.max_length,
         "long_texts": asdict(predictor.long_texts),
         "metrics": {key: metrics[key] for key in ("test", "baseline", "selection_metric") if key in metrics},
-        "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars},
+        "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars, "timeout_s": settings.timeout_s},
         # How the run built each text: a client of a model trained on several columns joins them with text_join.
         "input": {key: reading[key] for key in ("text_columns", "text_join", "text_pair_column") if key in reading},
         "batching": asdict(settings.batching),

@@ -28,6 +28,12 @@ class BatchingSettings:
     """Cap on texts x longest text (padded tokens) per forward pass; a larger single request still runs alone."""
     max_batch_texts: int = 256
     """Cap on texts per forward pass."""
+    max_queue: int = 256
+    """Requests waiting for the model at most; one more is refused (QueueFull) rather than kept waiting."""
+
+
+class QueueFull(Exception):
+    """The queue holds max_queue requests already: try again shortly."""
 
 
 @dataclass
@@ -73,9 +79,15 @@ class MicroBatcher:
         self.task: asyncio.Task | None = None
         self._carry: _Job | None = None
         self._last_requests = 1
+        self.pending = 0
+        """Requests submitted and still waiting for their answer."""
+        self.running = False
+        """A forward pass is running (whether or not its requests still wait: their deadline may have passed)."""
+        self.progress_at = 0.0
+        """When the model last finished a batch, or work arrived at an idle model (event-loop time)."""
 
     async def start(self) -> None:
-        self.queue = asyncio.Queue()
+        self.queue = asyncio.Queue(self.settings.max_queue)
         self.task = asyncio.create_task(self._loop(), name="fineclass-batcher")
 
     async def stop(self) -> None:
@@ -93,29 +105,52 @@ class MicroBatcher:
     def alive(self) -> bool:
         return self.task is not None and not self.task.done()
 
+    def stalled(self, seconds: float) -> bool:
+        """Work is waiting, and the model has finished nothing for `seconds`: it hangs, or is far behind."""
+        busy = self.pending > 0 or self.running
+        return busy and asyncio.get_running_loop().time() - self.progress_at > seconds
+
     async def submit(self, encoded: Encoded) -> np.ndarray:
-        """Logits for one request's encoded texts, once its batch has run."""
+        """Logits for one request's encoded texts, once its batch has run.
+
+        Raises QueueFull when max_queue requests wait already. Cancelling the wait (a deadline) drops the job:
+        a job still queued is never run."""
         if not self.alive:
             raise RuntimeError("the model worker is not running")
-        future = asyncio.get_running_loop().create_future()
-        await self.queue.put(_Job(encoded, future))
-        return await future
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        try:
+            self.queue.put_nowait(_Job(encoded, future))
+        except asyncio.QueueFull:
+            raise QueueFull(f"{self.settings.max_queue} requests are waiting for the model already") from None
+        if self.pending == 0 and not self.running:
+            self.progress_at = loop.time()  # an idle model has not stalled: its clock starts now
+        self.pending += 1
+        try:
+            return await future
+        finally:
+            self.pending -= 1
 
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            jobs = await self._collect()
+            jobs = [job for job in await self._collect() if not job.future.done()]  # done: its deadline passed
+            if not jobs:
+                continue
             self._last_requests = len(jobs)
             merged = {key: [row for job in jobs for row in job.encoded[key]] for key in jobs[0].encoded}
             self.on_batch(sum(job.size for job in jobs), len(jobs))
+            self.running = True
             try:
                 logits = await loop.run_in_executor(self.executor, self.run_batch, merged)
             except Exception as err:  # a failing batch fails its requests, never the server
+                self.running, self.progress_at = False, loop.time()
                 logger.exception("a batch of %d request(s) failed", len(jobs))
                 for job in jobs:
                     if not job.future.done():
                         job.future.set_exception(err)
                 continue
+            self.running, self.progress_at = False, loop.time()
             start = 0
             for job in jobs:
                 if not job.future.done():  # the client may have gone away

@@ -29,6 +29,7 @@ from fineclass.recipes.compare.leaderboard import (
 )
 from fineclass.recipes.compare.spec import check_candidates, parse_candidates
 from fineclass.recipes.train import load_task
+from fineclass.redact import redact_source
 from fineclass.rundir import DATA, remove_entries
 
 logger = logging.getLogger(__name__)
@@ -78,11 +79,11 @@ def run_compare(config: TrainConfig, models: list[str], progress=None, announce=
         results.append(result)
     ranked = rank_candidates(results, labels)
     summary = {
-        "data": {"source": config.data, "rows": {s: len(f) for s, f in frames.items()}, "dropped": task.dropped,
+        "data": {"source": redact_source(config.data), "rows": {s: len(f) for s, f in frames.items()}, "dropped": task.dropped,
                  "split_dir": str(ctx.data_dir)},
         "task": {"multi_label": labels.multi_label, "labels": list(labels.names)},
         "measurement": {"threads": torch.get_num_threads(), "device": "cpu", "precision": "fp32 (torch), int8 (onnx-int8)"},
-        "settings": {k: v for k, v in config.to_dict().items() if k != "model"},  # each candidate names its own
+        "settings": {k: v for k, v in config.to_record().items() if k != "model"},  # each candidate names its own
     }
     paths = write_leaderboard(out, ranked, labels, summary)
     return CompareResult(output_dir=out, labels=labels, candidates=ranked, paths=paths)
