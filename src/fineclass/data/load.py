@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import logging
@@ -9,6 +10,7 @@ import os
 import re
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +161,7 @@ def download_file(url: str, cache_dir: Path | None = None) -> Path:
     """Download once into the cache; a partial download never looks complete."""
     cache_dir = cache_dir or Path(os.environ.get("FINECLASS_CACHE", Path.home() / ".cache" / "fineclass"))
     cache_dir.mkdir(parents=True, exist_ok=True)
-    name = Path(url.split("?")[0]).name or "data"
+    name = Path(urllib.parse.urlsplit(url).path).name or "data"  # no credentials or query in a file name
     target = cache_dir / f"{hashlib.sha256(url.encode()).hexdigest()[:12]}-{name}"
     if target.exists():
         return target
@@ -185,7 +187,7 @@ def download_file(url: str, cache_dir: Path | None = None) -> Path:
 def _copy_response(url: str, out) -> tuple[int, int | None]:
     """Bytes written, and the bytes the server announced (Content-Length) if it did."""
     written = 0
-    with urllib.request.urlopen(url, timeout=60) as response:
+    with urllib.request.urlopen(authorized_request(url), timeout=60) as response:
         length = response.headers.get("Content-Length")
         try:
             while chunk := response.read(1 << 20):
@@ -194,6 +196,18 @@ def _copy_response(url: str, out) -> tuple[int, int | None]:
         except http.client.IncompleteRead as err:  # the connection closed before Content-Length bytes came
             written += len(err.partial)
     return written, int(length) if length is not None and length.isdigit() else None
+
+
+def authorized_request(url: str) -> urllib.request.Request:
+    """A request for `url`. Credentials in it (https://user:token@host/d.csv) become a Basic Authorization header,
+    as curl sends them (urllib would read them as part of the host name); a redirect does not carry it elsewhere."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return urllib.request.Request(url)
+    request = urllib.request.Request(urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])))
+    pair = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+    request.add_unredirected_header("Authorization", "Basic " + base64.b64encode(pair.encode()).decode())
+    return request
 
 
 def load_hub_dataset(spec: str) -> RawData:
