@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from fineclass.serving.batcher import BatchingSettings, MicroBatcher
+from fineclass.serving.batcher import BatchingSettings, MicroBatcher, QueueFull
 
 
 def run_requests(settings: BatchingSettings, requests: list[list[list[int]]], fail_on: int | None = None):
@@ -81,3 +81,36 @@ def test_a_lone_client_does_not_wait_for_company():
         return time.perf_counter() - started
 
     assert asyncio.run(main()) < 30  # waiting for company would hold each request back a whole minute
+
+
+def test_a_full_queue_refuses_at_once_and_a_cancelled_job_never_runs():
+    started, release, ran = asyncio.Event(), asyncio.Event(), []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+
+        def run_batch(encoded):
+            ran.append(encoded["input_ids"][0][0])
+            loop.call_soon_threadsafe(started.set)
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
+            return np.zeros((len(encoded["input_ids"]), 2))
+
+        batcher = MicroBatcher(run_batch, BatchingSettings(max_queue=2))
+        await batcher.start()
+        first = asyncio.create_task(batcher.submit({"input_ids": [[1]]}))
+        await started.wait()
+        queued = [asyncio.create_task(batcher.submit({"input_ids": [[n]]})) for n in (2, 3)]
+        await asyncio.sleep(0.05)
+        with pytest.raises(QueueFull, match="2 requests are waiting for the model already"):
+            await batcher.submit({"input_ids": [[4]]})
+        queued[0].cancel()  # its deadline passed while it waited
+        await asyncio.sleep(0.05)
+        stalled = batcher.stalled(0.01), batcher.pending
+        release.set()
+        await asyncio.gather(first, queued[1])
+        idle = batcher.stalled(0.0), batcher.pending
+        await batcher.stop()
+        return stalled, idle
+
+    (stalled, idle) = asyncio.run(main())
+    assert ran == [1, 3] and stalled == (True, 2) and idle == (False, 0)
