@@ -95,3 +95,43 @@ def test_every_field_is_in_one_group_and_yaml_may_nest_by_group(tmp_path):
     path = tmp_path / "run.yaml"
     path.write_text("optimisation:\n  epochs: 2\n  learning-rate: 3e-4\nthresholds:\n  min_positives: 5\nseed: 7\n")
     assert load_config_file(path) == {"epochs": 2, "learning_rate": "3e-4", "min_positives": 5, "seed": 7}
+
+
+PUBLISHING = ("train does not publish models (push_to_hub and the hub_* settings are refused, so no hub token is saved "
+              "with a run); publishing gets its own command")
+
+
+@pytest.mark.parametrize("key", ["push_to_hub", "hub_token", "hub_model_id", "hub_strategy", "hub_private_repo"])
+def test_trainer_args_that_publish_are_refused_without_their_value(key):
+    with pytest.raises(ConfigError) as err:
+        build_config({}, {"data": "d.csv", "output_dir": "run", "trainer_args": [f"{key}=hf_s3cret"]})
+    assert str(err.value) == f"--trainer-arg {key}: {PUBLISHING}"
+
+
+def test_a_yaml_config_cannot_publish_through_trainer_args_or_its_own_keys(tmp_path):
+    nested = tmp_path / "nested.yaml"
+    nested.write_text("optimisation:\n  trainer_args:\n    push_to_hub: true\n    hub_token: hf_s3cret\n")
+    with pytest.raises(ConfigError) as err:
+        build_config(load_config_file(nested), {"data": "d.csv", "output_dir": "run"})
+    assert str(err.value) == f"--trainer-arg push_to_hub: {PUBLISHING}; --trainer-arg hub_token: {PUBLISHING}"
+    flat = tmp_path / "flat.yaml"
+    flat.write_text("hub_token: hf_s3cret\npush-to-hub: true\n")
+    with pytest.raises(ConfigError, match=rf"^config file {flat} sets hub_token, push_to_hub: train does not publish"):
+        load_config_file(flat)
+
+
+def test_report_to_and_other_trainer_args_keep_working():
+    config = build_config({}, {"data": "d.csv", "output_dir": "run", "trainer_args": ["report_to=none",
+                                                                                     "lr_scheduler_type=cosine"]})
+    assert config.trainer_args == {"report_to": "none", "lr_scheduler_type": "cosine"}
+
+
+def test_config_yaml_records_a_data_url_without_credentials_or_query(tmp_path):
+    from fineclass.config import save_config
+
+    config = build_config({}, {"data": "https://alice:pw@host/d.csv?token=abc", "output_dir": "run"})
+    save_config(config, tmp_path / "config.yaml")
+    saved = load_config_file(tmp_path / "config.yaml")
+    assert saved["data"] == "https://***@host/d.csv?***"
+    assert config.data == "https://alice:pw@host/d.csv?token=abc"  # the run itself still reads the real URL
+    assert "pw" not in (tmp_path / "config.yaml").read_text()
