@@ -28,6 +28,8 @@ from fineclass.redact import redact_source
 logger = logging.getLogger(__name__)
 
 INDEX_LIST = re.compile(r"^\s*-?\d+(\s*,\s*-?\d+)*\s*$")
+LIST_HINT = re.compile(r"[,'\"]")
+"""What a label cell in [brackets] that parses as no list must hold to be a broken list rather than a name ("[/x]")."""
 
 
 @dataclass
@@ -260,6 +262,8 @@ def _parse_string_cell(text: str, split: str, row: int) -> list:
             items = json.loads(text)
         except json.JSONDecodeError:
             items = _python_list(text)
+            if items is None and not LIST_HINT.search(text):
+                return [text]  # a name that starts with a bracket, such as rich markup ("[/x]", "[bold]joy")
             if items is None:
                 raise DataError(f"{_at(split, row)}: label {text!r} looks like a list but is not valid JSON") from None
         if not isinstance(items, list):
