@@ -54,3 +54,34 @@ def test_cls_only_last_layer_leaves_other_architectures_alone():
     before = model.distilbert.transformer.layer[-1].forward
     assert not compute_last_layer_for_cls_only(model)
     assert model.distilbert.transformer.layer[-1].forward == before
+
+
+@pytest.mark.parametrize("declared, positions, expected", [
+    (64, 128, 64), ("x", 128, 128), (0, 128, 128), (True, None, 512), (10**30, 256, 256), (None, "many", 512),
+])
+def test_the_window_ignores_limits_a_config_file_states_wrongly(declared, positions, expected):
+    from types import SimpleNamespace
+
+    from fineclass.modeling import model_max_length
+
+    window = model_max_length(SimpleNamespace(model_max_length=declared), SimpleNamespace(max_position_embeddings=positions), None)
+    assert window == expected
+
+
+def test_a_tokenizer_without_a_padding_token_is_refused_before_any_batch(tiny_model_dir, tmp_path):
+    import json
+    import shutil
+
+    from fineclass.errors import ModelError
+    from fineclass.modeling import load_tokenizer
+
+    base = shutil.copytree(tiny_model_dir, tmp_path / "nopad")
+    config = json.loads((base / "tokenizer_config.json").read_text())
+    config["pad_token"] = None
+    config["added_tokens_decoder"] = {k: v for k, v in config.get("added_tokens_decoder", {}).items() if v["content"] != "[PAD]"}
+    (base / "tokenizer_config.json").write_text(json.dumps(config))
+    (base / "special_tokens_map.json").unlink(missing_ok=True)
+    with pytest.raises(ModelError) as err:
+        load_tokenizer(str(base))
+    assert str(err.value) == (f"the tokenizer of {str(base)!r} has no padding token; copy the tokenizer files of its base "
+                              "model there, or set pad_token in its tokenizer_config.json")

@@ -142,3 +142,12 @@ def test_retuning_replaces_a_damaged_thresholds_json(tiny_model_dir, tmp_path):
     (run / "model" / "thresholds.json").write_text("{oops")
     tuned = fineclass.tune_thresholds(run)
     assert Thresholds.read(run / "model").thresholds == pytest.approx(tuned, abs=1e-4)
+
+
+def test_an_onnx_export_with_a_damaged_config_json_gets_the_same_message(classifier_dir, tmp_path):
+    export = fineclass.export(classifier_dir, output_dir=tmp_path / "onnx", check=False).path
+    (export / "config.json").write_text("[]")
+    with pytest.raises(ModelError) as err:
+        Predictor.from_dir(export)
+    assert str(err.value) == (f"could not load model {export}: its config.json holds a JSON array, not an object; "
+                              "restore it from the model's source")
