@@ -12,7 +12,8 @@ __version__ = "0.1.0"
 
 from fineclass.errors import ConfigError, DataError, FineclassError, ModelError  # noqa: E402 (light: no torch)
 
-_API = ("train", "distill", "evaluate", "tune_thresholds", "export", "compare", "learning_curve", "explore", "predict", "serve")
+_API = ("train", "distill", "evaluate", "tune_thresholds", "export", "compare", "learning_curve", "explore", "predict", "serve",
+        "push")
 _TYPES = {
     "Predictor": "fineclass.inference.predictor",
     "Prediction": "fineclass.inference.predictor",
@@ -24,6 +25,7 @@ _TYPES = {
     "ExportResult": "fineclass.recipes.export",
     "Exploration": "fineclass.data.explore",
     "CurveResult": "fineclass.recipes.learning_curve",
+    "PushResult": "fineclass.recipes.push",
 }
 
 __all__ = ["__version__", "FineclassError", "ConfigError", "DataError", "ModelError", *_API, *_TYPES]

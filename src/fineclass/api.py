@@ -242,3 +242,14 @@ def serve(model, host: str = "127.0.0.1", port: int = 8000, **settings) -> None:
     if set(LONG_TEXTS) & set(settings):
         settings["long_texts"] = pop_long_texts(settings)
     serve_model(model_path(model), host, port, **settings)
+
+
+def push(model, repo_id: str, *, private: bool = False, revision: str | None = None, commit_message: str | None = None,
+         dry_run: bool = False):
+    """Upload a run's model directory to the Hugging Face Hub (`create_repo`, then `upload_folder`); returns a
+    `PushResult` (repo_id, files with sizes, commit_url). The token comes from HF_TOKEN or `hf auth login`;
+    `dry_run=True` lists the files and uploads nothing."""
+    from fineclass.recipes.push import push_model
+
+    return push_model(getattr(model, "run_dir", model), repo_id, private=private, revision=revision,
+                      commit_message=commit_message, dry_run=dry_run)

@@ -11,6 +11,7 @@ from fineclass.commands import compare  # noqa: F401
 from fineclass.commands import learning_curve  # noqa: F401
 from fineclass.commands import distill  # noqa: F401
 from fineclass.commands import serve  # noqa: F401
+from fineclass.commands import push  # noqa: F401
 from fineclass.commands.common import app
 
 __all__ = ["app", "main"]
