@@ -64,6 +64,7 @@ def test_server_settings_come_from_the_options(model_dir, monkeypatch):
     assert settings.access.cors_origins == ("https://app.example.com",)
     assert (ran["host"], ran["port"], ran["limit_concurrency"], ran["timeout_keep_alive"]) == ("0.0.0.0", 9001, 64, 2)
     assert ran["http"].__name__ == "HeaderDeadlineProtocol" and ran["access_log"] is False
+    assert ran["timeout_graceful_shutdown"] == 7  # past the 2.5 s deadline: SIGTERM lets every request finish
 
 
 def test_an_exposed_server_without_keys_says_how_to_add_them(model_dir, monkeypatch, caplog):

@@ -141,7 +141,7 @@ def hanging_app(model_dir, **settings):
 
 
 def test_a_full_queue_answers_503_at_once(model_dir):
-    app, hanging = hanging_app(model_dir, batching=BatchingSettings(max_queue=1))
+    app, hanging = hanging_app(model_dir, batching=BatchingSettings(max_queue=2))
 
     async def main():
         async with asgi_client(app) as client:
@@ -153,13 +153,15 @@ def test_a_full_queue_answers_503_at_once(model_dir):
             started = time.perf_counter()
             refused = await client.post("/predict", json={"texts": ["mad"]})
             waited = time.perf_counter() - started
+            metrics = (await client.get("/metrics")).text
             hanging.release.set()
-            return refused, waited, [(await first).status_code, (await second).status_code]
+            return refused, waited, metrics, [(await first).status_code, (await second).status_code]
 
-    refused, waited, answered = asyncio.run(main())
+    refused, waited, metrics, answered = asyncio.run(main())
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1" and waited < 1
-    assert refused.json() == {"error": "the server is busy: 1 requests are waiting for the model already; try again in "
-                                       "a second (--max-queue)"}
+    assert refused.json() == {"error": "the server is busy: 2 requests are being answered already; try again in a "
+                                       "second (--max-queue)"}
+    assert "fineclass_predict_in_progress 2.0" in metrics
     assert answered == [200, 200]
 
 

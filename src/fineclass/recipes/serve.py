@@ -160,7 +160,10 @@ def run_server(app, listen: ListenSettings | None = None) -> None:
                        "keys with --api-key-file FILE (one key a line) or FINECLASS_API_KEYS=KEY1,KEY2 (Python: "
                        "fineclass.serve(..., api_keys=[...])), and name the server with --allowed-hosts", listen.host)
     set_up_access_log(listen.access_log)
-    uvicorn.run(app, host=listen.host, port=listen.port, log_level="warning", timeout_graceful_shutdown=10,
+    # On SIGTERM, uvicorn cancels what is still running after this long; every request ends by its deadline,
+    # so waiting a little longer than that answers them all (with their result, or a 503 past the deadline).
+    graceful = int(settings.timeout_s) + 5 if settings is not None else 10
+    uvicorn.run(app, host=listen.host, port=listen.port, log_level="warning", timeout_graceful_shutdown=graceful,
                 limit_concurrency=listen.limit_concurrency, timeout_keep_alive=listen.timeout_keep_alive,
                 http=header_deadline_protocol(listen.header_timeout_s), access_log=False,
                 ssl_keyfile=listen.ssl_keyfile, ssl_certfile=listen.ssl_certfile)

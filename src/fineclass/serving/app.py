@@ -28,9 +28,9 @@ from fineclass.rundir import (
     run_dir_of,
     run_reading,
 )
-from fineclass.serving.batcher import BatchingSettings, MicroBatcher, QueueFull
+from fineclass.serving.batcher import BatchingSettings, MicroBatcher, QueueFull, Unavailable
 from fineclass.serving.body import BadRequest, PredictRequest, read_predict_body
-from fineclass.serving.limits import BodyCap
+from fineclass.serving.limits import Admission, BodyCap
 from fineclass.serving.responses import error, install_error_handlers
 from fineclass.serving.security import AccessSettings, ApiKeyGuard, HostGuard
 from fineclass.serving.telemetry import Telemetry
@@ -99,7 +99,8 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None, mode
     settings = settings or ServeSettings()
     telemetry = Telemetry()
     batcher = MicroBatcher(predictor.logits_from_encoded, settings.batching, telemetry.observe_batch, executor)
-    telemetry.waiting.set_function(lambda: batcher.pending)
+    admission = Admission(settings.batching.max_queue)
+    telemetry.in_progress.set_function(lambda: admission.inside)
     tokenizer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fineclass-tokenize")
     info = model_info(predictor, model_dir, settings)
 
@@ -115,7 +116,7 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None, mode
     app = FastAPI(title="fineclass", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description=f"Text classification with {info['name']} ({info['task']}, labels: {', '.join(info['labels'])}).")
     app.state.batcher, app.state.telemetry, app.state.info, app.state.settings = batcher, telemetry, info, settings
-    add_predict_route(app, predictor, settings, batcher, tokenizer_thread, info["name"])
+    add_predict_route(app, predictor, settings, batcher, admission, tokenizer_thread, info["name"])
     add_other_routes(app, settings, batcher, telemetry, info)
     install_error_handlers(app)
     install_middleware(app, settings, telemetry)
@@ -123,7 +124,7 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None, mode
 
 
 def add_predict_route(app: FastAPI, predictor: Predictor, settings: ServeSettings, batcher: MicroBatcher,
-                      tokenizer_thread: ThreadPoolExecutor, name: str) -> None:
+                      admission: Admission, tokenizer_thread: ThreadPoolExecutor, name: str) -> None:
     async def classify(request: Request) -> Response:
         body = await request.body()
         try:  # reading, checking and tokenizing the body happen off the event loop, on the tokenizer's thread
@@ -145,9 +146,12 @@ def add_predict_route(app: FastAPI, predictor: Predictor, settings: ServeSetting
             return error(415, f"the body must be JSON sent with Content-Type: application/json, not "
                               f"{'no Content-Type' if content_type is None else repr(content_type[:80])}")
         try:
-            return await asyncio.wait_for(classify(request), settings.timeout_s)
+            with admission:
+                return await asyncio.wait_for(classify(request), settings.timeout_s)
         except QueueFull as full:
             return error(503, f"the server is busy: {full}; try again in a second (--max-queue)", RETRY_AFTER)
+        except Unavailable as unavailable:
+            return error(503, f"the server cannot answer now: {unavailable}; try again shortly", RETRY_AFTER)
         except (asyncio.TimeoutError, TimeoutError):
             return error(503, f"no answer within the server's deadline of {settings.timeout_s:g} s (--timeout-s); the "
                               "work was dropped; try again, or send fewer texts", RETRY_AFTER)

@@ -32,8 +32,12 @@ class BatchingSettings:
     """Requests waiting for the model at most; one more is refused (QueueFull) rather than kept waiting."""
 
 
-class QueueFull(Exception):
-    """The queue holds max_queue requests already: try again shortly."""
+class Unavailable(Exception):
+    """The model cannot take this request now (the server is stopping, or the worker is gone): a 503."""
+
+
+class QueueFull(Unavailable):
+    """max_queue requests are waiting already: try again shortly."""
 
 
 @dataclass
@@ -98,7 +102,7 @@ class MicroBatcher:
         while self.queue is not None and not self.queue.empty():
             job = self.queue.get_nowait()
             if not job.future.done():
-                job.future.set_exception(RuntimeError("the server is shutting down"))
+                job.future.set_exception(Unavailable("the server is shutting down"))
         self.executor.shutdown(wait=True)
 
     @property
@@ -116,7 +120,7 @@ class MicroBatcher:
         Raises QueueFull when max_queue requests wait already. Cancelling the wait (a deadline) drops the job:
         a job still queued is never run."""
         if not self.alive:
-            raise RuntimeError("the model worker is not running")
+            raise Unavailable("the model worker is not running")
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         try:

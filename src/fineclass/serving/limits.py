@@ -7,6 +7,7 @@ import logging
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from fineclass.serving.batcher import QueueFull
 from fineclass.serving.responses import error
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,25 @@ class BodyCap:
             return message
 
         await self.app(scope, receive_under_cap, send_unless_refused)
+
+
+class Admission:
+    """Requests inside /predict at once (reading, tokenizing, queued or in a forward pass), at most `limit`.
+
+    One more is refused on entry, before its body is read or tokenized: a flood gets its 503s in
+    milliseconds instead of each waiting its turn on the tokenizer's thread to learn that the queue is full.
+    """
+
+    def __init__(self, limit: int):
+        self.limit, self.inside = limit, 0
+
+    def __enter__(self) -> None:
+        if self.inside >= self.limit:
+            raise QueueFull(f"{self.inside} requests are being answered already")
+        self.inside += 1
+
+    def __exit__(self, *exc) -> None:
+        self.inside -= 1
 
 
 def header_deadline_protocol(seconds: float) -> type[HttpToolsProtocol]:

@@ -31,8 +31,8 @@ class Telemetry:
                                      buckets=BATCH_BUCKETS, registry=self.registry)
         self.batch_requests = Histogram("fineclass_batch_requests", "Requests merged into one forward pass.",
                                         buckets=BATCH_BUCKETS, registry=self.registry)
-        self.waiting = Gauge("fineclass_requests_waiting", "Requests waiting for the model (queued or in a forward "
-                             "pass); --max-queue bounds the queued ones.", registry=self.registry)
+        self.in_progress = Gauge("fineclass_predict_in_progress", "/predict requests being answered (read, tokenized, "
+                                 "queued or in a forward pass); --max-queue bounds them.", registry=self.registry)
 
     def observe_request(self, path: str, status: int, seconds: float) -> None:
         self.requests.labels(path=path, status=str(status)).inc()
