@@ -148,6 +148,33 @@ def text_pairs(d: Path) -> None:
                   "is_duplicate": [i % 2 for i in range(len(frame))]}).to_csv(d / "quora.csv", index=False)
 
 
+APOSTROPHE_TWEETS = {4: "'twas the worst night ever, so sad", 5: "hello' world, said she, so angry",
+                     13: "'tis the season and i am gloomy", 17: "so annoyed, we're gettin' there, y'all",
+                     22: "'cause i am down and nobody's listenin'", 27: "feeling happy, just chillin' and readin'"}
+"""Tweets that start with an apostrophe, end a word with one, or hold one that closes nothing."""
+
+
+def apostrophe_tweets(d: Path) -> None:
+    """SemEval 2018 EI tweets: tab-separated, 33 rows, three texts starting with an apostrophe ('twas), no quoting.
+
+    csv.Sniffer read ' as the quote character here, and the reader gave 28 rows: one text ran from 'twas to hello'."""
+    frame = make_texts(33)
+    texts = [APOSTROPHE_TWEETS.get(i, t) for i, t in enumerate(frame["text"])]
+    rows = [f"2018-En-{i:05d}\t{t}\t{n}" for i, (t, n) in enumerate(zip(texts, frame["label_name"]))]
+    (d / "tweets.tsv").write_text("ID\tTweet\tAffect Dimension\n" + "\n".join(rows) + "\n")
+
+
+def quoted_semicolons(d: Path) -> None:
+    """A ;-separated news file whose every text is quoted with ' and holds a ; (and some a "quoted" phrase).
+
+    csv.Sniffer guessed '"' from the phrases, and the file was refused: "line 1 has a different number of fields"."""
+    frame = make_texts(60)
+    said = ' - the minister said "no comment" today'
+    lines = ["'" + t.replace(" ", "; ", 1) + (said if i % 7 == 0 else "") + "';" + n
+             for i, (t, n) in enumerate(zip(frame["text"], frame["label_name"]))]
+    (d / "news.csv").write_text("text;label\n" + "\n".join(lines) + "\n")
+
+
 LAYOUTS = {
     "pandas-str-dtype": (spam, Expected(False, ("anger", "joy", "sadness"), "spam.csv")),
     "wide-0-1": (wide, Expected(True, tuple(NAMES), "wide.csv")),
@@ -164,6 +191,8 @@ LAYOUTS = {
     "fasttext": (fasttext, Expected(True, ("anger", "joy", "misc", "sadness"), "cooking.train.txt")),
     "split-file-names": (split_names, Expected(True, tuple(NAMES), "semeval", "semeval/2018-E-c-En-test.txt")),
     "text-pairs": (text_pairs, Expected(False, ("0", "1"), "quora.csv")),
+    "apostrophe-tweets": (apostrophe_tweets, Expected(False, ("anger", "joy", "sadness"), "tweets.tsv")),
+    "quoted-semicolons": (quoted_semicolons, Expected(False, ("anger", "joy", "sadness"), "news.csv")),
 }
 
 

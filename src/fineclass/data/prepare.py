@@ -19,6 +19,7 @@ from fineclass.data.columns import (
     join_text_columns,
     pick_label_name_column,
 )
+from fineclass.data.json_files import loads_limited
 from fineclass.data.load import RawData, read_label_names
 from fineclass.data.read import FileLayout
 from fineclass.errors import DataError
@@ -259,17 +260,22 @@ def _parse_string_cell(text: str, split: str, row: int) -> list:
         return [int(part) for part in text.split(",")]
     if text.startswith("["):
         try:
-            items = json.loads(text)
+            items = loads_limited(text, f"{_at(split, row)}: label {_clip(text)}", 'a label list is flat, like ["joy", "love"]')
         except json.JSONDecodeError:
             items = _python_list(text)
             if items is None and not LIST_HINT.search(text):
                 return [text]  # a name that starts with a bracket, such as rich markup ("[/x]", "[bold]joy")
             if items is None:
-                raise DataError(f"{_at(split, row)}: label {text!r} looks like a list but is not valid JSON") from None
+                raise DataError(f"{_at(split, row)}: label {_clip(text)} looks like a list but is not valid JSON") from None
         if not isinstance(items, list):
-            raise DataError(f"{_at(split, row)}: label {text!r} is not a list")
+            raise DataError(f"{_at(split, row)}: label {_clip(text)} is not a list")
         return items
     return [part for part in text.split(",") if part.strip()]
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    """A cell for a message: its repr, cut to `limit` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text):,} characters)"
 
 
 def _python_list(text: str) -> list | None:

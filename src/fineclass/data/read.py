@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +18,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from fineclass.data.diagnose import JSON_TYPES, check_not_empty
+from fineclass.data.dialect import (
+    DELIMITER_NAMES,
+    KNOWN_HEADER_WORDS,
+    csv_options,
+    dialect_candidates,
+    find_dialect,
+    has_header,
+)
+from fineclass.data.diagnose import check_not_empty
+from fineclass.data.json_files import iter_jsonl_chunks, read_json_document
 from fineclass.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
@@ -29,19 +37,9 @@ FORMATS = {
     ".ndjson": "jsonl", ".parquet": "parquet", ".ft": "fasttext", ".fasttext": "fasttext",
 }
 DELIMITED = ("csv", "tsv", "txt")
-EXTENSION_DELIMITERS = {"csv": ",", "tsv": "\t"}
-CANDIDATE_DELIMITERS = ",\t;|"
-DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 SAMPLE_BYTES = 1 << 18
-"""How much of a delimited file the dialect sniffers look at; the guess is then checked against every line."""
-RAGGED_SHARE = 0.01
-"""Up to this share of lines may have the wrong number of fields: they are skipped with a warning."""
+"""How much of a delimited file the dialect guesses look at; the guess is then checked against every line."""
 FASTTEXT_PREFIX = "__label__"
-SPLIT_KEYS = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
-              "val": "validation", "dev": "validation", "test": "test", "testing": "test"}
-"""JSON keys (and file-name parts) that name a split."""
-
-csv.field_size_limit(2**31 - 1)  # one cell may hold a whole document
 
 
 @dataclass
@@ -219,166 +217,29 @@ def looks_like_fasttext(sample: str) -> bool:
 
 
 def detect_dialect(path: Path, encoding: str, fmt: str, sample: str, options: ReadOptions) -> FileLayout:
-    """Try the extension's delimiter and csv.Sniffer's guess; keep the first that every line agrees with."""
-    checked, chosen = [], None
-    for delimiter, quotechar in dialect_candidates(sample, fmt, options):  # whole-file passes: stop at the first fit
-        checked.append((delimiter, quotechar, count_fields(path, encoding, delimiter, quotechar)))
-        if checked[-1][2].width >= 2 and not checked[-1][2].ragged:
-            chosen = checked[-1]
-            break
-    multi = [item for item in checked if item[2].width >= 2]
-    if chosen is None and multi:
-        tolerable = [item for item in multi if item[2].header_fits and len(item[2].ragged) <= RAGGED_SHARE * item[2].rows]
-        chosen = min(tolerable, key=lambda item: len(item[2].ragged), default=None)
-    if chosen is None and fmt == "txt" and options.delimiter is None:
+    """The delimiter and quoting every line agrees with (flags override the guesses), then the header."""
+    candidates = dialect_candidates(sample, fmt, options.delimiter, options.quotechar)
+    found = find_dialect(path, encoding, candidates, lines_ok=fmt == "txt" and options.delimiter is None)
+    if found is None:
         first = sample.splitlines()[0].strip().lower() if sample.strip() else ""
         named = first in KNOWN_HEADER_WORDS if options.header is None else options.header
         return FileLayout(format="lines", encoding=encoding, header=named, columns=["text"])
-    if chosen is None and not multi:
-        chosen = next((item for item in checked if item[2].width == 1 and not item[2].ragged), None)
-    if chosen is None:
-        raise DataError(describe_dialect_failure(path, checked))
-    delimiter, quotechar, counts = chosen
+    counts = found.counts
     if counts.ragged:
         logger.warning("%s: skipped %d line(s) with the wrong number of fields (%d expected), first at line %s",
                        path, len(counts.ragged), counts.width, counts.ragged[0])
-    rows = list(csv.reader(sample.splitlines()[:200], delimiter=delimiter, quotechar=quotechar))
+    rows = list(csv.reader(sample.splitlines()[:200], strict=False, **csv_options(found.delimiter, found.quotechar)))
     if options.header is not None:
         header = options.header
     else:  # --columns names the columns of a file without a header, unless --header says it has one
-        header = False if options.columns else has_header(rows, sample, delimiter)
+        header = False if options.columns else has_header(rows, sample, found)
     columns = list(options.columns) if options.columns else None
     if columns is not None and len(columns) != counts.width:
         raise DataError(f"--columns names {len(columns)} columns, but {path} has {counts.width}")
     if not header and columns is None:
         columns = [f"column_{i + 1}" for i in range(counts.width)]
-    return FileLayout(format="csv", encoding=encoding, delimiter=delimiter, quotechar=quotechar, header=header,
-                      columns=columns, skipped_lines=counts.ragged)
-
-
-def dialect_candidates(sample: str, fmt: str, options: ReadOptions) -> list[tuple[str, str]]:
-    """(delimiter, quote character) pairs to check, most likely first."""
-    quote = options.quotechar or '"'
-    if options.delimiter is not None:
-        return [(options.delimiter, quote)]
-    default = EXTENSION_DELIMITERS.get(fmt)
-    sniffed = sniff_stdlib(sample)
-    guesses = [] if sniffed is None else [(sniffed[0], options.quotechar or sniffed[1])]
-    ordered = [g for g in guesses if g[0] == default] + ([(default, quote)] if default else []) + guesses
-    ordered += [(d, quote) for d in CANDIDATE_DELIMITERS]
-    return list(dict.fromkeys(ordered))
-
-
-def sniff_stdlib(sample: str) -> tuple[str, str] | None:
-    """csv.Sniffer's delimiter and quote character. It sufficed: on 300 generated files (4 delimiters, both quote
-    characters, delimiters inside quoted texts) it was never wrong, and CleverCSV never right where it was wrong."""
-    try:
-        dialect = csv.Sniffer().sniff(sample[:65536], delimiters=CANDIDATE_DELIMITERS)
-    except csv.Error:
-        return None
-    return dialect.delimiter, dialect.quotechar or '"'
-
-
-@dataclass
-class FieldCounts:
-    width: int
-    """The number of fields most lines have."""
-    rows: int
-    ragged: list[int]
-    """Line numbers (1-based, where the record starts) with another number of fields."""
-    error: str | None = None
-    first_line: int = 1
-    """Where the first record starts (after any blank lines)."""
-
-    @property
-    def header_fits(self) -> bool:
-        """The first record (the header, if any) has the usual number of fields."""
-        return not self.ragged or self.ragged[0] != self.first_line
-
-
-def count_fields(path: Path, encoding: str, delimiter: str, quotechar: str) -> FieldCounts:
-    """Fields per record over the whole file, as Python's csv module reads it with this dialect."""
-    widths: list[tuple[int, int]] = []
-    try:
-        with open(path, encoding=encoding, newline="", errors="strict") as handle:
-            reader = csv.reader(handle, delimiter=delimiter, quotechar=quotechar, doublequote=True, strict=False)
-            line = 1
-            for record in reader:
-                if record:  # a blank line gives []; pandas skips it too. ",,," is a record of empty cells.
-                    widths.append((line, len(record)))
-                line = reader.line_num + 1
-    except (csv.Error, UnicodeDecodeError, ValueError) as err:
-        return FieldCounts(0, 0, [], error=str(err).splitlines()[0] if str(err) else type(err).__name__)
-    if not widths:
-        return FieldCounts(0, 0, [])
-    width = Counter(w for _, w in widths).most_common(1)[0][0]
-    return FieldCounts(width, len(widths), [line for line, w in widths if w != width], first_line=widths[0][0])
-
-
-def describe_dialect_failure(path: Path, checked) -> str:
-    errors = [c.error for _, _, c in checked if c.error]
-    if errors and all(c.error for _, _, c in checked):
-        return f"could not read {path} as CSV: {errors[0]}"
-    multi = [(d, q, c) for d, q, c in checked if c.width >= 2]
-    if multi:
-        d, q, c = min(multi, key=lambda item: len(item[2].ragged))
-        return (f"{path} line {c.ragged[0]} has a different number of fields from the {c.width} of most lines "
-                f"({len(c.ragged)} such lines with {DELIMITER_NAMES.get(d, repr(d))} as the delimiter); "
-                "fix or quote those lines, or pass --delimiter and --quotechar")
-    tried = ", ".join(DELIMITER_NAMES.get(d, repr(d)) for d in dict.fromkeys(d for d, _, _ in checked))
-    return (f"{path} reads as one column with every delimiter tried ({tried}); pass --delimiter, "
-            "or give the text and label in separate columns")
-
-
-KNOWN_HEADER_WORDS = {"text", "label", "labels", "sentence", "content", "review", "comment", "tweet", "body",
-                      "category", "class", "target", "title", "id", "message", "question", "intent", "emotion",
-                      "sentiment", "document", "description", "headline", "topic", "tags", "tag", "utterance"}
-
-
-def has_header(rows: list[list[str]], sample: str, delimiter: str) -> bool:
-    """Whether the first record names the columns.
-
-    A column name we know settles it. Otherwise each column votes: a numeric column whose first cell is not a
-    number, or a column of few values whose first cell is none of them, says header; a first cell that is a number
-    in a numeric column, or one of a few repeated values, says data. A tie falls back to csv.Sniffer.has_header.
-    """
-    if len(rows) < 2:
-        return True
-    first, rest = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]
-    if any(cell.strip().lower().replace(" ", "_") in KNOWN_HEADER_WORDS for cell in first):
-        return True
-    if len(set(first)) < len(first):
-        return False  # a header names each column once
-    votes = 0
-    for j, cell in enumerate(first):
-        values = [r[j] for r in rest]
-        if not values:
-            continue
-        if all(is_number(v) for v in values if v.strip()):
-            votes += -1 if is_number(cell) else 1
-            continue
-        distinct = set(values)
-        if len(distinct) < len(values) and len(distinct) <= max(2, min(50, len(values) // 4)):
-            votes += -1 if cell in distinct else 1
-            continue
-        lengths = sorted(len(v) for v in values)
-        median = lengths[len(lengths) // 2]
-        if median >= 20:  # a text column: a header cell is a short name, a first row is a text like the others
-            votes += 2 if len(cell) < 0.3 * median else -2
-    if votes:
-        return votes > 0
-    try:
-        return csv.Sniffer().has_header(sample[:65536])
-    except csv.Error:
-        return True
-
-
-def is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return FileLayout(format="csv", encoding=encoding, delimiter=found.delimiter, quotechar=found.quotechar,
+                      header=header, columns=columns, skipped_lines=counts.ragged)
 
 
 # ---- reading ------------------------------------------------------------------------------------------
@@ -413,7 +274,7 @@ def iter_chunks(path: Path, layout: FileLayout, chunk_rows: int) -> Iterator[pd.
         if layout.format == "csv":
             yield from _csv_chunks(path, layout, chunk_rows)
         elif layout.format == "jsonl":
-            yield from _jsonl_chunks(path, layout.encoding, chunk_rows)
+            yield from iter_jsonl_chunks(path, layout.encoding, chunk_rows)
         elif layout.format in ("fasttext", "lines"):
             yield from _line_chunks(path, layout, chunk_rows)
         else:
@@ -432,7 +293,7 @@ def _csv_chunks(path: Path, layout: FileLayout, chunk_rows: int) -> Iterator[pd.
     if layout.header:
         check_duplicate_header(path, layout)
     options = {
-        "sep": layout.delimiter, "quotechar": layout.quotechar or '"', "encoding": layout.encoding,
+        "sep": layout.delimiter, "encoding": layout.encoding, **pandas_quoting(layout.quotechar),
         # Only empty cells are missing: a text that says "NA" or "null" is still text.
         "keep_default_na": False, "na_values": [""], "header": 0 if layout.header else None,
         "names": layout.columns, "skip_blank_lines": True, "chunksize": chunk_rows, "engine": "c", "index_col": False,
@@ -442,18 +303,25 @@ def _csv_chunks(path: Path, layout: FileLayout, chunk_rows: int) -> Iterator[pd.
         # pandas' on_bad_lines="skip" drops lines with too many fields but keeps short ones: rewrite the file
         # without exactly the records the count found, then parse that (the whole file in memory: a rare case).
         source, options["encoding"] = without_ragged_records(path, layout), None
+        options.update(pandas_quoting('"'))  # the rewritten records are quoted the standard way
     with pd.read_csv(source, **options) as reader:
         for chunk in reader:
             chunk.columns = [str(c) for c in chunk.columns]
             yield chunk
 
 
+def pandas_quoting(quotechar: str | None) -> dict:
+    """read_csv's options for a quote character; None reads every character as it is."""
+    return {"quotechar": '"', "quoting": csv.QUOTE_NONE} if quotechar is None else {"quotechar": quotechar, "quoting": csv.QUOTE_MINIMAL}
+
+
 def without_ragged_records(path: Path, layout: FileLayout) -> io.StringIO:
+    """The file's records without the skipped ones, as standard CSV (quoted with '"' where needed)."""
     skipped = set(layout.skipped_lines)
     kept = io.StringIO()
-    writer = csv.writer(kept, delimiter=layout.delimiter, quotechar=layout.quotechar or '"', lineterminator="\n")
+    writer = csv.writer(kept, delimiter=layout.delimiter, lineterminator="\n")
     with open(path, encoding=layout.encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=layout.delimiter, quotechar=layout.quotechar or '"', doublequote=True)
+        reader = csv.reader(handle, strict=False, **csv_options(layout.delimiter, layout.quotechar))
         line = 1
         for record in reader:
             if record and line not in skipped:
@@ -466,37 +334,10 @@ def without_ragged_records(path: Path, layout: FileLayout) -> io.StringIO:
 def check_duplicate_header(path: Path, layout: FileLayout) -> None:
     """pandas renames a repeated header 'a' to 'a.1'; we want to tell the user instead."""
     with open(path, encoding=layout.encoding, newline="") as handle:
-        header = next(csv.reader(handle, delimiter=layout.delimiter, quotechar=layout.quotechar or '"'), [])
-    seen = [name for name in header if header.count(name) > 1]
+        header = next(csv.reader(handle, strict=False, **csv_options(layout.delimiter, layout.quotechar)), [])
+    seen = sorted(name for name, count in Counter(header).items() if count > 1)
     if seen and not layout.columns:
-        raise DataError(f"{path} has duplicate column names {sorted(set(seen))}; give each column a unique name")
-
-
-def _jsonl_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """Objects (records) or arrays ([text, label]) per line."""
-    records: list = []
-    kind = None
-    with open(path, encoding=encoding) as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line.rstrip("\r\n"))
-            except json.JSONDecodeError as err:
-                raise DataError(f"line {number} of {path} is not valid JSON ({err.msg.removesuffix(' at')} at column "
-                                f"{err.colno}); fix or remove that line") from None
-            this = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else None
-            if this is None or (kind is not None and this != kind):
-                raise DataError(f'line {number} of {path} holds a JSON {JSON_TYPES.get(type(value), "value")}, not an '
-                                f'{kind or "object"} like the lines before it; write one object like '
-                                '{"text": "...", "label": 0} (or one [text, label] array) per line')
-            kind = this
-            records.append(value)
-            if len(records) >= chunk_rows:
-                yield frame_from_items(records, path)
-                records = []
-    if records or kind is None:
-        yield frame_from_items(records, path)
+        raise DataError(f"{path} has duplicate column names {seen[:10]}; give each column a unique name")
 
 
 def _line_chunks(path: Path, layout: FileLayout, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -521,60 +362,3 @@ def parse_fasttext_line(line: str) -> dict:
     labels = [w[len(FASTTEXT_PREFIX):] for w in words if w.startswith(FASTTEXT_PREFIX) and len(w) > len(FASTTEXT_PREFIX)]
     text = " ".join(w for w in words if not w.startswith(FASTTEXT_PREFIX))
     return {"text": text, "label": labels}
-
-
-def read_json_document(path: Path, encoding: str) -> dict[str, pd.DataFrame]:
-    """A list of records or [text, label] pairs; a dict of splits; records under one key; or a dict of columns."""
-    text = path.read_text(encoding=encoding).removeprefix("\ufeff")
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise DataError(f"{path} is not valid JSON ({err.msg.removesuffix(' at')} at line {err.lineno} column "
-                        f"{err.colno}); fix the file, or use JSON Lines") from None
-    if isinstance(value, list):
-        return {"all": frame_from_items(value, path)}
-    if not isinstance(value, dict):
-        raise DataError(f"{path} holds a JSON {JSON_TYPES.get(type(value), 'value')}; fineclass reads a list of records "
-                        'like [{"text": "...", "label": 0}], a dict of splits, or JSON Lines (.jsonl)')
-    lists = {key: item for key, item in value.items() if isinstance(item, list)}
-    splits: dict[str, list] = {}
-    for key, items in lists.items():
-        split = SPLIT_KEYS.get(key.lower())
-        if split in splits:
-            raise DataError(f"{path} has two {split} splits ({', '.join(k for k in lists if SPLIT_KEYS.get(k.lower()) == split)}); keep one")
-        if split:
-            splits[split] = items
-    if "train" in splits:
-        ignored = sorted(key for key in value if key.lower() not in SPLIT_KEYS)
-        if ignored:
-            logger.warning("%s: using the splits %s; ignoring the other keys %s", path, sorted(splits), ignored)
-        return {split: frame_from_items(items, path, key=split) for split, items in splits.items()}
-    plain = [key for key, items in lists.items() if items and not isinstance(items[0], (dict, list))]
-    if len(lists) >= 2 and len(lists) == len(value) and len({len(v) for v in lists.values()}) == 1 and plain:
-        return {"all": pd.DataFrame(lists)}  # {"text": [...], "labels": [[...], ...]}: pandas' column orientation
-    record_lists = {key: items for key, items in lists.items() if items and all(isinstance(x, (dict, list)) for x in items[:100])}
-    if len(record_lists) == 1 and len(lists) == 1:
-        key, items = next(iter(record_lists.items()))
-        return {"all": frame_from_items(items, path, key=key)}
-    raise DataError(
-        f"{path} holds a JSON object with keys {sorted(value)[:10]}; fineclass reads a list of records like "
-        '[{"text": "...", "label": 0}], a dict of splits ({"train": [...], "test": [...]}), records under one key, '
-        "or JSON Lines (.jsonl) with one record per line"
-    )
-
-
-def frame_from_items(items: list, path: Path, key: str | None = None) -> pd.DataFrame:
-    """Records (dicts) to a frame; [text, label] pairs to columns text and label."""
-    where = f"{path}" if key is None else f"{path} ({key!r})"
-    if all(isinstance(item, dict) for item in items):
-        return pd.DataFrame.from_records(items) if items else pd.DataFrame()
-    if all(isinstance(item, (list, tuple)) for item in items):
-        widths = {len(item) for item in items}
-        if widths == {2}:
-            return pd.DataFrame(items, columns=["text", "label"])
-        if len(widths) == 1 and widths.pop() >= 2:
-            return pd.DataFrame(items, columns=[f"column_{i + 1}" for i in range(len(items[0]))])
-        raise DataError(f"{where} holds arrays of different lengths; write [text, label] pairs or records")
-    odd = next(item for item in items if not isinstance(item, (dict, list, tuple)))
-    raise DataError(f"{where} holds a JSON {JSON_TYPES.get(type(odd), 'value')} among its items; write records like "
-                    '{"text": "...", "label": 0} or [text, label] pairs')
