@@ -58,8 +58,9 @@ def dialect_candidates(sample: str, fmt: str, delimiter: str | None = None, quot
 def rank_delimiters(sample: str, quotechar: str | None = None) -> list[str]:
     """Every candidate delimiter: those that split the sample's records most evenly into two or more fields first.
 
-    This replaces csv.Sniffer, whose quote-finding regular expressions take minutes on some lines of a few
-    kilobytes (a line of `,"a` repeated), and whose quote guess read apostrophes in tweets as quotes.
+    This replaces csv.Sniffer: its quote-finding regular expressions took 4.6 s on 24 KB of `,"a` repeated, growing
+    faster than the square of the length (a 20 MB line of it ran past 5 minutes), and its quote guess read
+    apostrophes in tweets as quotes.
     """
     lines = sample.splitlines(keepends=True)[:RANKED_LINES]
     evenness = {}
@@ -243,7 +244,7 @@ def column_vote(cell: str, values: list[str]) -> int:
 
 
 class KnownDialectSniffer(csv.Sniffer):
-    """csv.Sniffer.has_header with the dialect already found: its own sniff() can take minutes on odd lines."""
+    """csv.Sniffer.has_header with the dialect already found: its own sniff() is slow on odd lines (rank_delimiters)."""
 
     def __init__(self, dialect: Dialect):
         super().__init__()
