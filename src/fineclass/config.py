@@ -11,6 +11,7 @@ import yaml
 
 from fineclass.devices import PRECISIONS
 from fineclass.errors import ConfigError
+from fineclass.outputs import write_text_atomic
 from fineclass.redact import redact_source
 from fineclass.rundir import LongTexts
 
@@ -459,4 +460,4 @@ def read_options(config: DataConfig):
 
 
 def save_config(config: TrainConfig, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config.to_record(), sort_keys=False), encoding="utf-8")
+    write_text_atomic(path, yaml.safe_dump(config.to_record(), sort_keys=False))

@@ -8,6 +8,7 @@ import yaml
 
 from fineclass.labels import LabelSpace
 from fineclass.modeling import BUNDLED_ALIASES
+from fineclass.outputs import write_text_atomic
 from fineclass.redact import redact_source
 
 HEADLINE_METRICS = ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "exact_match")
@@ -75,4 +76,4 @@ classifier("I am super happy today!")
 
 or `fineclass predict {model_dir.name} "I am super happy today!"`.
 """
-    (model_dir / "README.md").write_text(text, encoding="utf-8")
+    write_text_atomic(model_dir / "README.md", text)

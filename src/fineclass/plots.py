@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fineclass.outputs import atomic_path
+
 
 def _plain_text(plot):
     """Draw with mathtext off: a label such as `$_$` or `a$b$c` is text, and as mathtext it fails to parse.
@@ -169,6 +171,7 @@ def plot_learning_curve(series: dict[str, list[tuple[int, float, float]]], fits:
 def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     _pyplot().close(fig)
     return path

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import shutil
-import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from fineclass.errors import ConfigError, FineclassError, ModelError
+from fineclass.outputs import OutputKind, write_json_atomic
 from fineclass.redact import redact_source, source_stem
 
 MODEL = "model"
@@ -22,7 +21,11 @@ DATA = "data"
 CHECKPOINTS = "checkpoints"
 THRESHOLDS = "thresholds.json"
 LONG_TEXTS = "long_texts.json"
-RUN_ENTRIES = (MODEL, METRICS, CONFIG, SPLITS, DATA, CHECKPOINTS, "report.html", "plots")
+REPORT = "report.html"
+PLOTS = "plots"
+RUN_ENTRIES = (MODEL, METRICS, CONFIG, SPLITS, DATA, CHECKPOINTS, REPORT, PLOTS)
+RUN_OUTPUT = OutputKind("train", legacy_markers=(CONFIG, SPLITS), legacy_entries=RUN_ENTRIES + (".model.partial",))
+"""A run directory; one made before manifests is recognised by its config.yaml and splits.json."""
 FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
 TRAIN_INCOMPLETE = ("the run there is incomplete: free some space or choose another --output-dir, then run again "
                     "with --overwrite (or --resume if a checkpoint was saved)")
@@ -242,38 +245,6 @@ class SplitsRecord:
         write_json_atomic(Path(run_dir) / SPLITS, {**asdict(self), "source": redact_source(self.source)})
 
 
-def remove_entries(path: Path, names) -> None:
-    """Delete the named files and directories directly in `path`, and nothing else."""
-    for name in names:
-        target = path / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-
-
-def prepare_output_dir(path: Path, overwrite: bool) -> None:
-    """Refuse a non-empty directory unless --overwrite; then remove only what a run writes."""
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"--output-dir {path} is a file; give a directory")
-    if path.is_dir() and any(path.iterdir()):
-        if not overwrite:
-            raise ConfigError(f"output directory {path} is not empty; pass --overwrite to replace it, or choose another --output-dir")
-        foreign = sorted(p.name for p in path.iterdir() if p.name not in RUN_ENTRIES and not p.name.startswith(".fineclass"))
-        if foreign:
-            raise ConfigError(
-                f"output directory {path} holds files fineclass did not write ({', '.join(foreign[:5])}); "
-                "choose another --output-dir so they are not lost"
-            )
-        remove_entries(path, RUN_ENTRIES)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".fineclass-write-test", delete=True)
-        probe.close()
-    except OSError as err:
-        raise ConfigError(f"cannot write to output directory {path}: {err.strerror}") from None
-
-
 def resolve_model_dir(path: str | Path) -> Path:
     """Accept a run directory (with model/) or a model directory itself."""
     path = Path(path).expanduser()
@@ -304,23 +275,6 @@ def run_reading(path: str | Path) -> dict:
         return SplitsRecord.read(run_dir).reading or {}
     except (OSError, ValueError, TypeError):
         return {}
-
-
-def write_json_atomic(path: Path, payload) -> None:
-    """Write to a temporary file and rename, so a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def replace_dir_atomic(staging: Path, target: Path) -> None:
-    """Move a fully written staging directory into place."""
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(staging, target)
 
 
 @contextmanager

@@ -262,12 +262,6 @@ def output_read_only(ctx):
     ctx.monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)
 
 
-@case("train d.csv -o run --resume", "--resume when there is no checkpoint",
-      "no checkpoint to resume from in run/checkpoints; start the run without --resume", "start without --resume")
-def resume_without_checkpoint(ctx):
-    write_toy()
-
-
 @case("train d.csv -o run --resume-from somewhere", "--resume-from a directory that is not a checkpoint",
       "--resume-from somewhere is not a Trainer checkpoint (no trainer_state.json)", "give a checkpoint-N directory")
 def resume_from_not_a_checkpoint(ctx):

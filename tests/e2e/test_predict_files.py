@@ -30,9 +30,10 @@ def test_an_empty_text_at_row_k_names_k_and_keeps_the_chunks_before_it(predictor
     frame.to_csv(source, index=False)
     with pytest.raises(DataError) as err:
         predict_file(predictor, source, target, None, top_k=1, threshold=None, chunk_rows=10)
-    assert str(err.value) == (f"{source} row 23: the text is empty; the predictions for rows 0 to 19 are in {target}; "
-                              "fill in or drop that row and run again with --overwrite")
-    written = pd.read_csv(target, keep_default_na=False)
+    assert str(err.value) == (f"{source} row 23: the text is empty; the predictions for rows 0 to 19 are in "
+                              f"{target}.partial; fill in or drop that row and run again")
+    assert not target.exists()  # renamed into place only once every row is in
+    written = pd.read_csv(f"{target}.partial", keep_default_na=False)
     assert list(written["text"]) == list(frame["text"][:20])  # two whole chunks, in order
     assert set(written["label"]) <= {"joy", "sadness", "anger"}
 
@@ -46,8 +47,8 @@ def test_a_broken_line_part_way_names_the_line_and_keeps_the_chunks_before_it(pr
         predict_file(predictor, source, target, None, top_k=1, threshold=None, chunk_rows=100)
     assert str(err.value) == (
         f"line 150 of {source} is not valid JSON (Unterminated string starting at column 10); fix or remove that line; "
-        f"the predictions for rows 0 to 99 are in {target} (run again with --overwrite once it is fixed)")
-    assert len(pd.read_json(target, lines=True)) == 100
+        f"the predictions for rows 0 to 99 are in {target}.partial (run again once it is fixed)")
+    assert len(pd.read_json(f"{target}.partial", lines=True)) == 100
 
 
 def peak_rss_mib(command: list[str], env: dict) -> float:

@@ -15,6 +15,7 @@ from fineclass import plots
 from fineclass.data.long_texts import choose_mode, content_budget, kept_share
 from fineclass.data.prepare import TaskData
 from fineclass.data.tokenize import token_lengths
+from fineclass.outputs import write_text_atomic
 
 
 @dataclass
@@ -124,5 +125,5 @@ def write_explore_html(result: Exploration, source: str, path: Path) -> Path:
                          f"share with several: {result.labels_per_text['share_with_several']:.2%}</p>"
                          + h.image(result.figures["labels_per_text"], "labels per text")
                          + h.image(result.figures["cooccurrence"], "label co-occurrence")))
-    path.write_text(h.page(f"fineclass explore: {source}", sections), encoding="utf-8")
+    write_text_atomic(path, h.page(f"fineclass explore: {source}", sections))
     return path

@@ -13,6 +13,7 @@ from fineclass import plots
 from fineclass.evaluation.evaluate import EvalResult
 from fineclass.evaluation.metrics import multilabel_metrics
 from fineclass.labels import LabelSpace
+from fineclass.outputs import write_text_atomic
 
 HEADLINE = ("accuracy", "f1_macro", "f1_micro", "f1_weighted", "f1_samples", "exact_match")
 
@@ -42,7 +43,7 @@ def write_report(out_dir: Path, label_space: LabelSpace, result: EvalResult, tex
     if run_metrics.get("model"):
         sections.append(("Model", model_summary(run_metrics["model"])))
     path = out_dir / "report.html"
-    path.write_text(h.page(title, sections), encoding="utf-8")
+    write_text_atomic(path, h.page(title, sections))
     return path
 
 

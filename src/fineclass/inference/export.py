@@ -12,11 +12,12 @@ import torch
 
 from fineclass.errors import ConfigError
 from fineclass.modeling import compute_last_layer_for_cls_only, load_classifier
+from fineclass.outputs import OURS, Manifest, OutputKind, check_output_dir, record_entries, replace_dir_atomic
 from fineclass.rundir import (
+    LONG_TEXTS,
     THRESHOLDS,
     LongTexts,
     Thresholds,
-    replace_dir_atomic,
     resolve_model_dir,
     run_dir_of,
 )
@@ -25,6 +26,12 @@ logger = logging.getLogger(__name__)
 
 ONNX_FILE = "model.onnx"
 OPSET = 17
+EXPORT_OUTPUT = OutputKind("export", legacy_markers=(ONNX_FILE, "config.json"), legacy_entries=(
+    ONNX_FILE, f"{ONNX_FILE}.data", "config.json", THRESHOLDS, LONG_TEXTS, "tokenizer.json", "tokenizer_config.json",
+    "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt", "added_tokens.json", "spiece.model",
+    "sentencepiece.bpe.model", "chat_template.jinja"))
+"""An export directory; one made before manifests is recognised by model.onnx and config.json, and holds only the
+files an export writes."""
 
 
 def default_export_dir(model_dir: Path, quantize: str | None) -> Path:
@@ -46,14 +53,13 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
     require_onnx()
     model_dir = resolve_model_dir(path)
     target = Path(output_dir) if output_dir else default_export_dir(model_dir, quantize)
-    if target.exists() and any(target.iterdir()) and not overwrite:
-        raise ConfigError(f"{target} is not empty; pass --overwrite to replace it, or choose another --output-dir")
+    check_output_dir(target, EXPORT_OUTPUT, overwrite, [("MODEL", model_dir)])
     policy = resolve_long_texts(LongTexts.read(model_dir), long_texts)  # checked before the slow export
     Thresholds.read(model_dir)  # a damaged thresholds.json is refused here, not copied into the export
     model, tokenizer = load_classifier(model_dir)
     compute_last_layer_for_cls_only(model)  # the graph's last layer then computes the [CLS] row only
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{OURS}-staging.{target.name}."))
     try:
         raw = staging / "raw.onnx"
         export_graph(model, tokenizer, raw)
@@ -72,7 +78,10 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
         if policy is not None:
             policy.write(staging)
         staging.chmod(0o755)
+        Manifest(EXPORT_OUTPUT.command, [p.name for p in staging.iterdir()]).write(staging)
+        check_output_dir(target, EXPORT_OUTPUT, overwrite, [("MODEL", model_dir)])  # nothing of the user's arrived since
         replace_dir_atomic(staging, target)
+        record_entries(target.absolute().parent, target.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

@@ -31,6 +31,7 @@ from fineclass.data.read import (
 )
 from fineclass.errors import DataError
 from fineclass.inference.predictor import Prediction, Predictor
+from fineclass.outputs import sync_directory
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl")
 DELIMITERS = {"csv": ",", "tsv": "\t"}
@@ -102,6 +103,10 @@ def check_prediction_files(source: Path, target: Path, text_column: str | None, 
         raise DataError(f"--output {target} must end in .csv, .tsv or .jsonl (got {target.suffix or 'no extension'!r})")
     if target.exists() and source.exists() and os.path.samefile(source, target):
         raise DataError(f"--output {target} is the --input file; choose another --output so the input is kept")
+    partial = partial_path(target)
+    if partial.exists() and source.exists() and os.path.samefile(source, partial):
+        raise DataError(f"--output {target} is written as {partial} until it is complete, and that is the --input file; "
+                        "choose another --output so the input is kept")
     if not source.is_file():
         raise DataError(f"input file not found: {source}")
     return plan_input(source, text_column, options, text_pair_column, reading)
@@ -113,14 +118,15 @@ def predict_file(predictor: Predictor, source: Path, target: Path, text_column: 
                  plan: InputPlan | None = None) -> int:
     """Predict every row of `source` into `target` (CSV, TSV or JSONL); returns the row count.
 
-    Rows are written chunk by chunk: if row k is bad, the rows before its chunk are already valid output.
+    Rows are written chunk by chunk into TARGET.partial, renamed to `target` once every row is in: if row k is bad,
+    the rows before its chunk are valid output in TARGET.partial, and an earlier `target` is as it was.
     `wide` writes one 0/1 column per label, the layout of many multi-label datasets.
     """
     plan = plan or check_prediction_files(source, target, text_column, options, text_pair_column, reading)
     out_fmt = format_of(target)
     written, chunks = 0, iter_input_chunks(source, chunk_rows, layout=plan.layout)
     with contextlib.ExitStack() as stack:
-        handle = None  # opened with the first predictions, so a bad first chunk leaves `target` as it was
+        handle = None  # opened with the first predictions, so a bad first chunk writes nothing
         while (chunk := _next_chunk(chunks, written, target)) is not None:
             missing = [c for c in plan.text_columns + [plan.text_pair_column] if c and c not in chunk.columns]
             if missing:
@@ -133,15 +139,20 @@ def predict_file(predictor: Predictor, source: Path, target: Path, text_column: 
             if bad.any():
                 row = written + int(bad.to_numpy().argmax())
                 raise DataError(f"{source} row {row}: the text is empty; {_kept(written, target)}; "
-                                f"fill in or drop that row and {_rerun(written)}")
+                                f"fill in or drop that row and {_rerun(target)}")
             predictions = predictor.predict(texts.astype(str).tolist(), top_k=top_k, threshold=threshold,
                                             text_pairs=None if pairs is None else pairs.astype(str).tolist())
-            handle = handle or stack.enter_context(open_output(target))
+            handle = handle or stack.enter_context(open_output(partial_path(target)))
             names = predictor.label_space.names if wide else None
             _write_chunk(handle, predictions, out_fmt, written, target, names)
             written += len(predictions)
             if on_rows:
                 on_rows(len(predictions))
+        if handle is not None:
+            os.fsync(handle.fileno())
+    if handle is not None:
+        os.replace(partial_path(target), target)
+        sync_directory(target.absolute().parent)
     return written
 
 
@@ -157,16 +168,21 @@ def _write_chunk(handle, predictions: list[Prediction], fmt: str, written: int, 
     except OSError as err:
         os.ftruncate(handle.fileno(), good)
         if not written:
-            os.unlink(target)  # an empty file would look like a run that found nothing to predict
+            os.unlink(partial_path(target))  # an empty file would look like a run that found nothing to predict
         raise DataError(
             f"could not write {target}: {err.strerror}; {_kept(written, target)}; "
-            f"free some disk space (or write elsewhere) and {_rerun(written)}"
+            f"free some disk space (or write elsewhere) and {_rerun(target)}"
         ) from None
 
 
-def open_output(target: Path):
+def partial_path(target: Path) -> Path:
+    """Where predictions go until every row is in: NAME.partial beside NAME."""
+    return target.with_name(target.name + ".partial")
+
+
+def open_output(path: Path):
     """Unbuffered, so a failed write leaves nothing behind to be flushed at close."""
-    return open(target, "wb", buffering=0)
+    return open(path, "wb", buffering=0)
 
 
 def _next_chunk(chunks: Iterator[pd.DataFrame], written: int, target: Path) -> pd.DataFrame | None:
@@ -176,11 +192,13 @@ def _next_chunk(chunks: Iterator[pd.DataFrame], written: int, target: Path) -> p
     except DataError as err:
         if not written:
             raise
-        raise DataError(f"{err}; {_kept(written, target)} ({_rerun(written)} once it is fixed)") from None
+        raise DataError(f"{err}; {_kept(written, target)} ({_rerun(target)} once it is fixed)") from None
 
 
 def _kept(written: int, target: Path) -> str:
-    return f"the predictions for rows 0 to {written - 1} are in {target}" if written else f"nothing was written to {target}"
+    if not written:
+        return f"nothing was written to {target}"
+    return f"the predictions for rows 0 to {written - 1} are in {partial_path(target)}"
 
 
 def write_predictions(handle, predictions: list[Prediction], fmt: str, header: bool, wide_names=None) -> None:
@@ -209,5 +227,5 @@ def write_predictions(handle, predictions: list[Prediction], fmt: str, header: b
     frame.to_csv(handle, sep=DELIMITERS[fmt], header=header, index=False)
 
 
-def _rerun(written: int) -> str:
-    return "run again with --overwrite" if written else "run again"
+def _rerun(target: Path) -> str:
+    return "run again with --overwrite" if target.exists() else "run again"

@@ -17,10 +17,13 @@ from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
 from fineclass.modeling import load_tokenizer, resolve_model_path
 from fineclass.recipes.results import RunResult
-from fineclass.rundir import CONFIG, DATA, SplitsRecord, resolve_model_dir, run_dir_of
+from fineclass.outputs import check_output_dir, write_text_atomic
+from fineclass.rundir import CONFIG, DATA, RUN_OUTPUT, SplitsRecord, resolve_model_dir, run_dir_of
 from fineclass.training.distill import Teacher
 
 logger = logging.getLogger(__name__)
+
+DISTILL_OUTPUT = replace(RUN_OUTPUT, command="distill")
 
 DATA_FIELDS = ("text_column", "text_pair_column", "label_column", "label_columns", "label_names", "multi_label", "split",
                "max_train_samples", "max_eval_samples", "delimiter", "quotechar", "encoding", "header", "columns")
@@ -125,9 +128,8 @@ def run_distillation(teacher: str | Path, config: TrainConfig, *, layers: int | 
 
     check_distill_options(layers, student, temperature, alpha)
     run_dir, model_dir = teacher_run_of(teacher)
-    out = Path(config.output_dir)
-    if out.resolve() == run_dir.resolve():
-        raise ConfigError(f"--output-dir {out} is the teacher's run; choose another directory for the student")
+    inputs = [("TEACHER", run_dir), ("--unlabeled", unlabeled), ("--student", student)]
+    check_output_dir(Path(config.output_dir), DISTILL_OUTPUT, config.overwrite, inputs)
     predictor = Predictor.from_dir(model_dir, batch_size=config.eval_batch_size, precision="auto")
     label_space = predictor.label_space
     reading = SplitsRecord.read(run_dir).reading if (run_dir / "splits.json").is_file() else {}
@@ -136,7 +138,7 @@ def run_distillation(teacher: str | Path, config: TrainConfig, *, layers: int | 
         check_same_tokenizer(student, model_dir)
     with tempfile.TemporaryDirectory(prefix="fineclass-distill-") as tmp:
         labels_file = Path(tmp) / "labels.txt"
-        labels_file.write_text("\n".join(label_space.names) + "\n", encoding="utf-8")
+        write_text_atomic(labels_file, "\n".join(label_space.names) + "\n")
         base = student or str(build_layer_student(model_dir, layers, Path(tmp) / "student"))
         student_name = student or f"first {layers} layers of {run_dir}"
         run_config = replace(student_config(config, run_dir, labels_file, label_space), model=base)

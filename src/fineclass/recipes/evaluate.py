@@ -15,9 +15,12 @@ from fineclass.evaluation.report import write_report
 from fineclass.evaluation.thresholds import tune_thresholds, write_thresholds
 from fineclass.inference.backends import is_onnx_dir
 from fineclass.inference.predictor import Predictor
+from fineclass.outputs import OutputKind, check_output_dir, prepare_output_dir, record_entries
 from fineclass.recipes.results import EvaluationResult
 from fineclass.redact import source_stem
 from fineclass.rundir import (
+    PLOTS,
+    REPORT,
     REPORT_INCOMPLETE,
     RunMetrics,
     output_errors,
@@ -25,6 +28,9 @@ from fineclass.rundir import (
     run_dir_of,
     write_json_atomic,
 )
+
+REPORT_OUTPUT = OutputKind("evaluate", legacy_markers=(REPORT,), legacy_entries=(REPORT, PLOTS), result=REPORT,
+                           option="--report-dir")
 
 
 def default_report_dir(model_dir: Path, data: str | None, split: str) -> Path:
@@ -49,8 +55,8 @@ def evaluate_model(model: str | Path, data: str | None = None, split: str = "tes
     model_dir = resolve_model_dir(model)
     device = "cpu" if is_onnx_dir(model_dir) else resolve_device(device)
     out = Path(report_dir) if report_dir else default_report_dir(model_dir, data, split)
-    if (out / "report.html").exists() and not overwrite:
-        raise FineclassError(f"{out / 'report.html'} already exists; pass --overwrite to replace it, or choose another --report-dir")
+    inputs = [("MODEL", model_dir), ("DATA", data), ("--label-names", label_names)]
+    check_output_dir(out, REPORT_OUTPUT, overwrite, inputs)
     frame = load_eval_frame(model_dir, data, split, text_column, label_column, label_names, options=options,
                             label_columns=label_columns, text_pair_column=text_pair_column, announce=announce, raw=raw)
     predictor = Predictor.from_dir(model_dir, batch_size=batch_size, device=device, long_texts=long_texts)
@@ -60,7 +66,8 @@ def evaluate_model(model: str | Path, data: str | None = None, split: str = "tes
     run_metrics.pop("baseline", None)  # it was measured on the run's own test split, not necessarily this data
     thresholds = predictor.thresholds if threshold is None else threshold
     with output_errors(out, "--report-dir", REPORT_INCOMPLETE):
-        out.mkdir(parents=True, exist_ok=True)
+        prepare_output_dir(out, REPORT_OUTPUT, overwrite, inputs)
+        record_entries(out, REPORT, PLOTS)
         report = write_report(out, predictor.label_space, result, list(frame["text"]), run_metrics, thresholds,
                               f"fineclass report: {model} on {data or 'the run'} ({split})")
     if output:

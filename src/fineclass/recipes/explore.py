@@ -11,8 +11,13 @@ from fineclass.data.explore import Exploration, explore_task, write_explore_html
 from fineclass.data.load import RawData, load_raw_data
 from fineclass.data.prepare import prepare_task
 from fineclass.data.read import ReadOptions
-from fineclass.errors import FineclassError
 from fineclass.modeling import load_tokenizer, model_max_length, resolve_model_path
+from fineclass.outputs import OutputKind, check_output_dir, prepare_output_dir, record_entries
+from fineclass.rundir import PLOTS
+
+EXPLORE_HTML = "explore.html"
+EXPLORE_OUTPUT = OutputKind("explore", legacy_markers=(EXPLORE_HTML,), legacy_entries=(EXPLORE_HTML, PLOTS),
+                            result=EXPLORE_HTML)
 
 
 def explore_data(data: str, output_dir: Path, model: str | None = None, *, text_column=None, label_column=None,
@@ -21,8 +26,8 @@ def explore_data(data: str, output_dir: Path, model: str | None = None, *, text_
                  announce=None, raw: RawData | None = None) -> Exploration:
     """Class balance, lengths and figures for `data`; `model` is the tokenizer that measures token lengths."""
     out = Path(output_dir)
-    if (out / "explore.html").exists() and not overwrite:
-        raise FineclassError(f"{out / 'explore.html'} already exists; pass --overwrite to replace it, or choose another --output-dir")
+    inputs = [("DATA", data), ("--label-names", label_names), ("--model", model)]
+    check_output_dir(out, EXPLORE_OUTPUT, overwrite, inputs)
     raw = raw or load_raw_data(data, options)
     task = prepare_task(raw, text_column, label_column, label_names, multi_label, for_training=False,
                         label_columns=label_columns, text_pair_column=text_pair_column)
@@ -31,7 +36,8 @@ def explore_data(data: str, output_dir: Path, model: str | None = None, *, text_
     path = resolve_model_path(model or DEFAULT_MODEL)
     tokenizer = load_tokenizer(path)
     limit = model_max_length(tokenizer, AutoConfig.from_pretrained(path), max_length)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_output_dir(out, EXPLORE_OUTPUT, overwrite, inputs)
+    record_entries(out, EXPLORE_HTML, PLOTS)
     result = explore_task(task, tokenizer, limit, out)
-    result.report_path = write_explore_html(result, data, out / "explore.html")
+    result.report_path = write_explore_html(result, data, out / EXPLORE_HTML)
     return result

@@ -21,11 +21,12 @@ from fineclass.labels import LabelSpace
 from fineclass.recipes.compare.candidates import CANDIDATES, CompareContext, run_candidate
 from fineclass.recipes.compare.leaderboard import headline_metric
 from fineclass.recipes.compare.measure import WEIGHT_SUFFIXES
-from fineclass.recipes.compare.run import check_output_dir, write_split
+from fineclass.outputs import OutputKind, check_output_dir, prepare_output_dir, record_entries
+from fineclass.recipes.compare.run import sweep_inputs, write_split
 from fineclass.recipes.compare.spec import check_candidates, parse_candidates
 from fineclass.recipes.train import load_task
 from fineclass.redact import redact_source
-from fineclass.rundir import DATA, remove_entries, write_json_atomic
+from fineclass.rundir import DATA, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ CURVE_JSON = "learning_curve.json"
 CURVE_PLOT = Path("plots") / "learning_curve.png"
 POINTS = "points"
 ENTRIES = (CURVE_JSON, CURVE_PLOT.parts[0], POINTS)
+CURVE_OUTPUT = OutputKind("learning-curve", legacy_markers=(CURVE_JSON,), legacy_entries=ENTRIES, result=CURVE_JSON)
 ALL = "all"
 
 
@@ -100,15 +102,16 @@ def run_learning_curve(config: TrainConfig, sizes: list[int | None], seeds: int 
         raise ConfigError(f"--seeds must be >= 1, got {seeds}")
     specs = parse_candidates(models or [config.model])
     out = Path(config.output_dir)
-    check_output_dir(out, config.overwrite, ENTRIES, CURVE_JSON, "learning-curve")
+    inputs = sweep_inputs(config, specs)
+    check_output_dir(out, CURVE_OUTPUT, config.overwrite, inputs)
     task, frames = load_task(replace(config, max_train_samples=None), announce, raw)
     if "test" not in frames:
         raise DataError("a learning curve scores every size on a test split, and DATA has none; "
                         "give a test file, or a --split with a test share like 0.7,0.2,0.1")
     labels = task.label_space
     specs = check_candidates(specs, labels)
-    remove_entries(out, ENTRIES)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_output_dir(out, CURVE_OUTPUT, config.overwrite, inputs)
+    record_entries(out, POINTS)
     train = frames["train"]
     counts = sorted({min(size or len(train), len(train)) for size in sizes})
     points = []
@@ -227,6 +230,7 @@ def write_curve(result: CurveResult, info: dict) -> dict[str, Path]:
     for s in result.summary:
         series.setdefault(s["candidate"], []).append((s["size"], s[result.metric], s[result.metric + "_std"]))
     curves = {name: fit for name, fit in result.fits.items() if fit.get("fitted")}
+    record_entries(out, CURVE_JSON, CURVE_PLOT.parts[0])
     plot = plots.plot_learning_curve(series, {name: (fit["a"], fit["b"], fit["c"]) for name, fit in curves.items()},
                                      out / CURVE_PLOT, result.metric)
     payload = {**info, "task": {"multi_label": result.labels.multi_label, "labels": list(result.labels.names)},

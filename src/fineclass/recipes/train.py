@@ -48,18 +48,31 @@ from fineclass.modeling import (
     reinit_top_layers,
     resolve_model_path,
 )
+from fineclass.outputs import (
+    OURS,
+    OutputKind,
+    atomic_path,
+    check_output_dir,
+    prepare_output_dir,
+    record_entries,
+    remove_entries,
+    replace_dir_atomic,
+)
 from fineclass.recipes.results import RunResult
 from fineclass.redact import redact_source
 from fineclass.rundir import (
     CHECKPOINTS,
     CONFIG,
     DATA,
+    METRICS,
     MODEL,
+    PLOTS,
+    REPORT,
+    RUN_OUTPUT,
+    SPLITS,
     LongTexts,
     RunMetrics,
     SplitsRecord,
-    prepare_output_dir,
-    replace_dir_atomic,
 )
 from fineclass.training.arguments import (
     build_training_arguments,
@@ -92,6 +105,8 @@ from fineclass.training.trainer import FineclassTrainer, MultiLabelCollator
 from fineclass.training.weights import balanced_class_weights, balanced_pos_weight
 
 logger = logging.getLogger(__name__)
+
+STAGING_MODEL = f"{OURS}-staging.{MODEL}"
 
 
 def load_task(config: TrainConfig, announce=None, raw: RawData | None = None) -> tuple[TaskData, dict[str, pd.DataFrame]]:
@@ -126,12 +141,9 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     was read; `raw` is data already in memory; `teacher` makes the run a distillation (see `recipes/distill.py`).
     """
     out = Path(config.output_dir)
-    checkpoint = find_checkpoint(out, resume) if resume else None
-    # Only rank 0 writes the run, so only it checks: another rank could start after rank 0 has begun writing.
-    if not resume and is_main_process() and out.is_dir() and any(out.iterdir()) and not config.overwrite:
-        prepare_output_dir(out, overwrite=False)  # raises the "not empty" error before any slow work
+    kind, inputs, checkpoint = check_run_dir(config, resume, teacher)
     task, frames = load_task(config, announce, raw)
-    if resume:
+    if checkpoint:
         check_same_split(out, frames)
     label_space = task.label_space
     model_path = resolve_model_path(config.model)
@@ -157,8 +169,9 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     warning = small_validation_warning(list(frames["validation"]["labels"]), label_space.names, label_space.multi_label)
     if warning:
         logger.warning(warning)
-    if not resume and is_main_process():
-        prepare_output_dir(out, config.overwrite)
+    if not checkpoint and is_main_process():
+        # --resume with no complete checkpoint starts over in the run's own directory: a continuation, not an overwrite
+        prepare_output_dir(out, kind, config.overwrite, inputs, resume=bool(resume))
     set_seed(config.seed)  # the new head's initial weights depend on it
     model = build_model(model_path, label_space, long_texts_record["attention_dropout"])
     if config.reinit_layers:
@@ -170,11 +183,11 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
         model.get_input_embeddings().weight.requires_grad_(False)
     if config.cls_only_last_layer:
         compute_last_layer_for_cls_only(model)  # after the mean layer, which then is the last one
-    if config.linear_probe and not resume:
+    if config.linear_probe and not checkpoint:
         rows = fit_linear_probe(model, tokenizer, encoded["train"][0], label_space)
         (announce or logger.info)(f"linear probe: the head starts from a logistic regression on {rows} training rows' features"
                                   if rows else "linear probe: skipped, the training rows hold one class")
-    if not resume and is_main_process():
+    if not checkpoint and is_main_process():
         write_run_inputs(out, replace(config, model=teacher.student) if teacher else config, task, frames)
 
     precision = resolve_precision(config.precision)
@@ -183,6 +196,8 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
                             progress, long_texts, teacher, targets)
     stopper = StopOnSignal()
     trainer.add_callback(stopper)
+    if is_main_process():
+        record_entries(out, CHECKPOINTS)
     start = time.perf_counter()
     with stop_on_signals(stopper):
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -216,6 +231,7 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     record = RunMetrics.from_dict(metrics)
     record.write(out)
     if test_result is not None and config.report:
+        record_entries(out, REPORT, PLOTS)
         write_report(out, label_space, test_result, list(frames["test"]["text"]), metrics, predictor.thresholds,
                      f"fineclass report: {redact_source(config.data)} (test split)")
     write_model_card(model_dir, recorded.model, label_space, metrics, metrics["train"])
@@ -224,13 +240,26 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     return RunResult(run_dir=out, model_dir=model_dir, metrics=record, label_space=label_space, config=config)
 
 
+def check_run_dir(config: TrainConfig, resume: str | None, teacher: Teacher | None) -> tuple[OutputKind, list, Path | None]:
+    """Before anything is read: may the run write into config.output_dir, and which checkpoint does it continue from
+    (None: the beginning, also when --resume finds no complete checkpoint)? Returns the run's kind and its inputs too."""
+    kind = replace(RUN_OUTPUT, command="distill" if teacher is not None else "train")
+    inputs = [("DATA", config.data), ("--label-names", config.label_names), ("--model", config.model)]
+    # Only rank 0 writes the run, so only it checks: another rank could start after rank 0 has begun writing.
+    if is_main_process():
+        check_output_dir(Path(config.output_dir), kind, config.overwrite, inputs, resume=bool(resume))
+    return kind, inputs, find_checkpoint(Path(config.output_dir), resume) if resume else None
+
+
 def write_run_inputs(out: Path, config: TrainConfig, task: TaskData, frames: dict[str, pd.DataFrame]) -> None:
     """The resolved config, the split record, and each split's rows, so `evaluate` uses exactly this test set."""
+    record_entries(out, CONFIG, DATA, SPLITS)
     save_config(config, out / CONFIG)
     (out / DATA).mkdir(exist_ok=True)
     for split, frame in frames.items():
         kept = [c for c in ("row", "text", "text_pair", "labels", "targets") if c in frame.columns]
-        frame[kept].to_json(out / DATA / f"{split}.jsonl", orient="records", lines=True, force_ascii=False)
+        with atomic_path(out / DATA / f"{split}.jsonl") as tmp:
+            frame[kept].to_json(tmp, orient="records", lines=True, force_ascii=False)
     record = SplitsRecord(
         source=config.data, seed=config.seed, split=list(config.split), text_column=task.text_column,
         label_column=task.label_column, rows={split: [int(r) for r in frame["row"]] for split, frame in frames.items()},
@@ -293,8 +322,10 @@ def loss_weights(config: TrainConfig, label_space: LabelSpace, train_dataset) ->
 
 def save_model(out: Path, trainer, tokenizer, label_space: LabelSpace, config: TrainConfig,
                long_texts: LongTexts | None = None) -> Path:
-    """Write the best model into a staging directory, then move it into place in one rename."""
-    staging = out / ".model.partial"
+    """Write the best model into a staging directory, then swap it in for the old one (see `replace_dir_atomic`)."""
+    staging = out / STAGING_MODEL
+    remove_entries(out, [STAGING_MODEL])  # a staging directory a killed run left behind
+    record_entries(out, MODEL, METRICS)
     # config.json keeps the pretrained attention dropout: a later fine-tune of this model starts from the model's own.
     for name, value in getattr(trainer.model, "pretrained_attention_dropout", {}).items():
         setattr(trainer.model.config, name, value)

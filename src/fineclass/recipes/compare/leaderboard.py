@@ -10,7 +10,7 @@ from fineclass import html as h
 from fineclass import plots
 from fineclass.labels import LabelSpace
 from fineclass.recipes.compare.candidates import CandidateResult
-from fineclass.rundir import write_json_atomic
+from fineclass.outputs import write_json_atomic, write_text_atomic
 
 COMPARE_JSON = "compare.json"
 COMPARE_HTML = "compare.html"
@@ -81,7 +81,7 @@ def write_leaderboard(out: Path, results: list[CandidateResult], labels: LabelSp
         ("Candidates", h.table(["candidate", "spec", "path", "details"],
                                [[r.name, r.spec, r.path, ", ".join(f"{k}={v}" for k, v in r.details.items())] for r in results])),
     ]
-    (out / COMPARE_HTML).write_text(h.page(f"fineclass compare: {summary['data']['source']}", sections), encoding="utf-8")
+    write_text_atomic(out / COMPARE_HTML, h.page(f"fineclass compare: {summary['data']['source']}", sections))
     return {"json": out / COMPARE_JSON, "html": out / COMPARE_HTML, "plot": plot}
 
 

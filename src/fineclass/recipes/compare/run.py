@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 
 from fineclass.config import TrainConfig
-from fineclass.errors import ConfigError, DataError
+from fineclass.errors import DataError
 from fineclass.labels import LabelSpace
 from fineclass.recipes.compare.candidates import (
     CANDIDATES,
@@ -30,11 +30,13 @@ from fineclass.recipes.compare.leaderboard import (
 from fineclass.recipes.compare.spec import check_candidates, parse_candidates
 from fineclass.recipes.train import load_task
 from fineclass.redact import redact_source
-from fineclass.rundir import DATA, remove_entries
+from fineclass.outputs import OutputKind, atomic_path, check_output_dir, prepare_output_dir, record_entries, write_text_atomic
+from fineclass.rundir import DATA
 
 logger = logging.getLogger(__name__)
 
 ENTRIES = (COMPARE_JSON, COMPARE_HTML, PARETO_PLOT.parts[0], DATA, CANDIDATES)
+COMPARE_OUTPUT = OutputKind("compare", legacy_markers=(COMPARE_JSON,), legacy_entries=ENTRIES, result=COMPARE_JSON)
 
 
 @dataclass
@@ -60,14 +62,16 @@ def run_compare(config: TrainConfig, models: list[str], progress=None, announce=
     """Train or evaluate every candidate on one split of `config.data`, and write the leaderboard into config.output_dir."""
     specs = parse_candidates(models)  # syntax errors before any data is read
     out = Path(config.output_dir)
-    check_output_dir(out, config.overwrite)
+    inputs = sweep_inputs(config, specs)
+    check_output_dir(out, COMPARE_OUTPUT, config.overwrite, inputs)
     task, frames = load_task(config, announce, raw)  # the same split train makes, with the same seed and fractions
     if "test" not in frames:
         raise DataError("compare scores every candidate on a test split, and DATA has none; "
                         "give a test file, or a --split with a test share like 0.7,0.2,0.1")
     labels = task.label_space
     specs = check_candidates(specs, labels)  # missing directories, K, label sets: before any training
-    clear_output_dir(out)
+    prepare_output_dir(out, COMPARE_OUTPUT, config.overwrite, inputs)
+    record_entries(out, DATA, CANDIDATES)
     ctx = CompareContext(config, out, write_split(out / DATA, frames, labels), labels, frames, progress)
     results = []
     key = headline_metric(labels)
@@ -85,30 +89,14 @@ def run_compare(config: TrainConfig, models: list[str], progress=None, announce=
         "measurement": {"threads": torch.get_num_threads(), "device": "cpu", "precision": "fp32 (torch), int8 (onnx-int8)"},
         "settings": {k: v for k, v in config.to_record().items() if k != "model"},  # each candidate names its own
     }
+    record_entries(out, COMPARE_JSON, COMPARE_HTML, PARETO_PLOT.parts[0])
     paths = write_leaderboard(out, ranked, labels, summary)
     return CompareResult(output_dir=out, labels=labels, candidates=ranked, paths=paths)
 
 
-def check_output_dir(out: Path, overwrite: bool, entries=ENTRIES, result_file: str = COMPARE_JSON,
-                     command: str = "compare") -> None:
-    """Refuse to replace an earlier result without --overwrite, and never touch files `command` did not write
-    (`entries` are the names it writes)."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--output-dir {out} is a file; give a directory")
-    if not out.is_dir() or not any(out.iterdir()):
-        return
-    if not overwrite:
-        what = f"{out / result_file} already exists" if (out / result_file).exists() else f"output directory {out} is not empty"
-        raise ConfigError(f"{what}; pass --overwrite to replace it, or choose another --output-dir")
-    foreign = sorted(p.name for p in out.iterdir() if p.name not in entries)
-    if foreign:
-        raise ConfigError(f"output directory {out} holds files {command} did not write ({', '.join(foreign[:5])}); "
-                          "choose another --output-dir so they are not lost")
-
-
-def clear_output_dir(out: Path) -> None:
-    remove_entries(out, ENTRIES)
-    out.mkdir(parents=True, exist_ok=True)
+def sweep_inputs(config: TrainConfig, specs) -> list[tuple[str, str]]:
+    """What a compare or a learning curve reads: its data, a label-names file, and each candidate's model."""
+    return [("DATA", config.data), ("--label-names", config.label_names), *(("--models", spec.model) for spec in specs)]
 
 
 def write_split(directory: Path, frames: dict[str, pd.DataFrame], labels: LabelSpace) -> Path:
@@ -116,6 +104,7 @@ def write_split(directory: Path, frames: dict[str, pd.DataFrame], labels: LabelS
     directory.mkdir(parents=True, exist_ok=True)
     for split, frame in frames.items():
         kept = [c for c in ("row", "text", "text_pair", "labels") if c in frame.columns]
-        frame[kept].to_json(directory / f"{split}.jsonl", orient="records", lines=True, force_ascii=False)
-    (directory / LABELS_FILE).write_text("\n".join(labels.names) + "\n", encoding="utf-8")
+        with atomic_path(directory / f"{split}.jsonl") as tmp:
+            frame[kept].to_json(tmp, orient="records", lines=True, force_ascii=False)
+    write_text_atomic(directory / LABELS_FILE, "\n".join(labels.names) + "\n")
     return directory
