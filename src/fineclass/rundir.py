@@ -41,7 +41,8 @@ class RunMetrics:
     task: dict
     """multi_label, num_labels, labels (names in id order)."""
     data: dict
-    """source, rows per split, dropped rows, and sampled_from when --max-eval-samples sampled a split."""
+    """source, rows per split, dropped rows, sampled_from when --max-eval-samples sampled a split, and rare_classes
+    ({class: rows per split}) when a class had too few rows for reliable scores (data/split.py rare_classes)."""
     model: dict
     selection_metric: str
     train: dict

@@ -175,15 +175,6 @@ def mixed_labels(ctx):
     pd.DataFrame({"text": ["a", "b", "c"], "label": ["1", "joy", "2"]}).to_csv("d.csv", index=False)
 
 
-@case("train d.csv", "a class too small to stratify",
-      "too few rows to stratify: class 'rare' (1) has fewer than 10 rows, the least that puts one in every split "
-      "of 0.7,0.2,0.1; add rows, drop the class, or give separate train/validation/test files",
-      "add rows, drop the class, or give split files")
-def class_too_small(ctx):
-    frame = pd.concat([make_texts(60), pd.DataFrame([{"text": "odd one", "label": 3, "label_name": "rare"}])])
-    frame.to_csv("d.csv", index=False)
-
-
 @case("train toy/", "a label id outside labels.txt",
       "train row 2: label 2 is outside the label names' range 0..1; fix the label or the label names file",
       "fix the label, or add its name to labels.txt")

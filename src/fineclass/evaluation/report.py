@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from pathlib import Path
 
@@ -25,8 +26,7 @@ def write_report(out_dir: Path, label_space: LabelSpace, result: EvalResult, tex
     figures = out_dir / "plots"
     m = result.metrics
     sections = [("Metrics", metrics_table(m, run_metrics.get("baseline"))),
-                ("Per class", h.table(["label", "precision", "recall", "F1", "support"],
-                                      [[n, r["precision"], r["recall"], r["f1"], r["support"]] for n, r in m["per_class"].items()]))]
+                ("Per class", per_class_table(m["per_class"], run_metrics.get("data", {}).get("rare_classes", {})))]
     if label_space.multi_label:
         at_half = multilabel_metrics(result.y_true, result.probs, 0.5, label_space.names, per_class=False)
         sections.append(("Tuned thresholds against 0.5", threshold_table(m, at_half)))
@@ -45,6 +45,18 @@ def write_report(out_dir: Path, label_space: LabelSpace, result: EvalResult, tex
     path = out_dir / "report.html"
     write_text_atomic(path, h.page(title, sections))
     return path
+
+
+def per_class_table(per_class: dict, rare: dict[str, dict[str, int]]) -> str:
+    """Scores per class; a class the run had too few rows of for reliable scores is marked with *."""
+    rows = [[f"{n} *" if n in rare else n, r["precision"], r["recall"], r["f1"], r["support"]] for n, r in per_class.items()]
+    table = h.table(["label", "precision", "recall", "F1", "support"], rows)
+    if not rare:
+        return table
+    counts = "; ".join(f"{n}: {', '.join(f'{s} {c}' for s, c in splits.items())}" for n, splits in rare.items())
+    return table + (f'<p class="note">* Too few rows in the run\'s data to stratify ({html.escape(counts)}): a class '
+                    "with a row for every split has one in each, a rarer one was only trained on. Its scores are "
+                    "unreliable.</p>")
 
 
 def metrics_table(m: dict, baseline: dict | None) -> str:

@@ -24,6 +24,7 @@ from fineclass.data.load import RawData, load_raw_data
 from fineclass.data.prepare import TaskData, prepare_task
 from fineclass.data.split import (
     label_shares,
+    rare_classes,
     sample_stratified,
     split_task,
 )
@@ -371,7 +372,8 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
         "task": {"multi_label": label_space.multi_label, "num_labels": label_space.num_labels, "labels": list(label_space.names)},
         "data": {"source": redact_source(config.data), "rows": {s: len(f) for s, f in frames.items()}, "dropped": task.dropped,
                  **({"sampled_from": sampled} if (sampled := {s: f.attrs["sampled_from"] for s, f in frames.items()
-                                                              if "sampled_from" in f.attrs}) else {})},
+                                                              if "sampled_from" in f.attrs}) else {}),
+                 **({"rare_classes": rare} if (rare := rare_classes(frames, config.split)) else {})},
         "model": model_summary(trainer.model, config.model),
         "selection_metric": metric,
         "train": train,
