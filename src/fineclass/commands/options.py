@@ -32,7 +32,7 @@ FLAGS = {
     "trainer_args": ("--trainer-arg",),
 }
 """Flags whose names are not just --field-name."""
-SHOWN_DEFAULTS = {"output_dir": "runs/<data name>", "model": "bundled all-MiniLM-L6-v2", "split": "0.7,0.2,0.1"}
+SHOWN_DEFAULTS = {"output_dir": "runs/<data name>", "model": "bundled all-MiniLM-L6-v2", "split": "0.7,0.2,0.1", "epochs": "3"}
 
 
 @lru_cache(maxsize=None)

@@ -350,7 +350,7 @@ def collect_metrics(config, task, frames, trainer, predictor, train_seconds, pre
     train_loss = [{"step": h["step"], "epoch": round(h["epoch"], 3), "loss": h["loss"]} for h in history if "loss" in h]
     peak = measure_matmul_peak(torch.bfloat16 if precision == "bf16" else torch.float32)
     train = {
-        "epochs": config.epochs,
+        "epochs": config.train_epochs,
         "max_steps": config.max_steps,
         "gradient_accumulation_steps": config.gradient_accumulation_steps,
         "trainer_args": config.trainer_args,
