@@ -58,7 +58,7 @@ def stratified_split(frame: pd.DataFrame, shares: dict[str, float], multi_label:
     counts = label_counts(frame)
     needed = rows_for_every_split(shares.values())
     scarce = sorted((n for n, c in counts.items() if c < needed), key=lambda n: (counts[n], n))
-    by_hand = frame["labels"].map(lambda labels: any(n in scarce for n in labels)).to_numpy(dtype=bool)
+    by_hand = np.array([any(n in scarce for n in labels) for labels in frame["labels"]], dtype=bool)
     try:
         parts = split_in_turn(frame[~by_hand], shares, names, multi_label, seed) if (~by_hand).any() else {}
     except DataError:  # the rows defeat stratification (classes at the edge of too few): place them all by hand

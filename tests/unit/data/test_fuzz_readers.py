@@ -2,7 +2,8 @@
 
 Random bytes, truncated files and mutated real files go through what `train` does before the model loads
 (read, detect, pick columns, parse labels, split) and what `predict --input` does (plan, read in chunks).
-Anything else raised is a traceback a user would see, and fails the test.
+So do directories of split files with random names and contents, label-names files, and read options.
+Anything else raised is a traceback a user would see, and fails the test; reading writes no file.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fineclass.data.load import load_raw_data
 from fineclass.data.prepare import prepare_task
+from fineclass.data.read import ReadOptions
 from fineclass.data.split import split_task
 from fineclass.errors import FineclassError
 from fineclass.inference.files import iter_input_chunks, plan_input
@@ -42,6 +44,7 @@ def seeds() -> list[tuple[str, bytes]]:
 
 
 SEEDS = seeds()
+SEED_OF = dict(zip(sorted(LAYOUTS), SEEDS))
 
 
 def read_as_train_and_predict_do(path: Path) -> None:
@@ -80,6 +83,7 @@ def test_truncated_real_files(seed, cut):
 
 
 @FUZZ
+@example(seed=SEED_OF["split-file-names"], edits=[(101, "flip", b",")])  # stratification gave up: rows placed by hand
 @given(seed=st.sampled_from(SEEDS), edits=st.lists(
     st.tuples(st.integers(min_value=0, max_value=6000), st.sampled_from(["flip", "insert", "delete"]),
               st.sampled_from([b",", b";", b"\t", b'"', b"'", b"\n", b"\r", b"\x00", b"\xff", b"\xe9", b"[", b"{", b"__label__"])),
@@ -96,3 +100,79 @@ def test_mutated_real_files(seed, edits):
         elif mutated:
             mutated[at % len(mutated)] = piece[0]
     read_bytes_as_a_file(bytes(mutated), suffix)
+
+
+# ---- split directories, label-names files and read options --------------------------------------------
+
+FILE_STEMS = ["train", "dev", "validation", "val", "test", "testing", "my-train", "2018-E-c-En-train", "2018-E-c-En-dev",
+              "train_v2", "labels", "classes", "README", "data", "Train", "a.train", "x"]
+CONTENTS = st.one_of(st.sampled_from([data for _, data in SEEDS]), st.binary(max_size=400))
+LABEL_NAMES = st.one_of(st.binary(max_size=200),
+                        st.lists(st.sampled_from(["joy", "sadness", "anger", "", " ", "joy ", "misc", "$_$", "[/x]"]),
+                                 max_size=6).map(lambda names: "\n".join(names).encode()))
+READ_OPTIONS = st.fixed_dictionaries({
+    "delimiter": st.sampled_from([None, ",", ";", "\t", "|", "tab", "\\t", "semicolon", "", "ab"]),
+    "quotechar": st.sampled_from([None, '"', "'", "", "ab", ","]),
+    "encoding": st.sampled_from([None, "utf-8", "latin-1", "cp1252", "utf-16", "utf-32", "no-such-codec"]),
+    "header": st.sampled_from([None, True, False]),
+    "columns": st.sampled_from([None, "text,label", "a", "a,a", "text,label,extra", ",", " text , label "]),
+})
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def read_in_place(data: Path, options: dict | None = None, label_names: Path | None = None) -> None:
+    """What `train` does before the model loads, with the working directory in the example's own directory:
+    rows, or one FineclassError line; and no file is added, changed or removed there."""
+    root, before, cwd = data.parent, snapshot(data.parent), os.getcwd()
+    os.chdir(root)
+    try:
+        raw = load_raw_data(str(data), ReadOptions(**(options or {})))
+        task = prepare_task(raw, label_names_file=label_names)
+        split_task(task, (0.7, 0.2, 0.1), seed=0)
+    except FineclassError as err:
+        assert "\n" not in str(err), str(err)
+    finally:
+        os.chdir(cwd)
+    assert snapshot(root) == before
+
+
+@FUZZ
+@given(files=st.lists(st.tuples(st.sampled_from(FILE_STEMS), st.sampled_from(SUFFIXES + [".txt", ".md", ""]), CONTENTS),
+                      min_size=1, max_size=4),
+       names_file=st.one_of(st.none(), st.tuples(st.sampled_from(["labels.txt", "classes.txt", "label_names.txt"]), LABEL_NAMES)))
+def test_random_split_directories(files, names_file):
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as directory:
+        data = Path(directory) / "data"
+        data.mkdir()
+        for stem, suffix, content in files:
+            (data / f"{stem}{suffix}").write_bytes(content)
+        if names_file:
+            (data / names_file[0]).write_bytes(names_file[1])
+        read_in_place(data)
+
+
+@FUZZ
+@given(seed=st.sampled_from(SEEDS), names=LABEL_NAMES, beside=st.booleans())
+def test_random_label_names_files(seed, names, beside):
+    """A --label-names file, or a labels.txt beside the data, of any content."""
+    suffix, content = seed
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as directory:
+        data = Path(directory) / f"data{suffix}"
+        data.write_bytes(content)
+        names_file = Path(directory) / ("labels.txt" if beside else "names.txt")
+        names_file.write_bytes(names)
+        read_in_place(data, label_names=None if beside else names_file)
+
+
+@FUZZ
+@given(seed=st.sampled_from(SEEDS), options=READ_OPTIONS)
+def test_random_read_options(seed, options):
+    """--delimiter, --quotechar, --encoding, --header/--no-header and --columns, valid or not, on real files."""
+    suffix, content = seed
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as directory:
+        data = Path(directory) / f"data{suffix}"
+        data.write_bytes(content)
+        read_in_place(data, options)
