@@ -52,7 +52,7 @@ class DataConfig:
     delimiter: str | None = None
     """Field delimiter of a CSV/TSV/TXT file; detected when not given."""
     quotechar: str | None = None
-    """Quote character of a CSV/TSV/TXT file; detected when not given."""
+    """Quote character of a CSV/TSV/TXT file, or none to read quotes as text; detected when not given."""
     encoding: str | None = None
     """The file's text encoding; UTF-8, else detected (with a warning), when not given."""
     header: bool | None = None

@@ -38,7 +38,8 @@ def csv_options(delimiter: str, quotechar: str | None) -> dict:
 
 
 def dialect_candidates(sample: str, fmt: str, delimiter: str | None = None, quotechar: str | None = None) -> list[tuple[str, str | None]]:
-    """(delimiter, quote character or None) pairs to check, most likely first; the given ones are kept as given.
+    """(delimiter, quote character or None) pairs to check, most likely first; the given ones are kept as given
+    (a given quote character of "" reads quotes as text).
 
     A guessed quote character is kept only when quoted fields occur in the sample. Without one, the file is read
     without quoting, and then with '"' in case quoted fields start past the sample.
@@ -50,7 +51,10 @@ def dialect_candidates(sample: str, fmt: str, delimiter: str | None = None, quot
         delimiters = list(dict.fromkeys(([default] if default else []) + rank_delimiters(sample, quotechar)))
     candidates = []
     for each in delimiters:
-        quote = quotechar or guess_quotechar(sample, each)
+        if quotechar is not None:
+            candidates.append((each, quotechar or None))
+            continue
+        quote = guess_quotechar(sample, each)
         candidates += [(each, quote)] if quote else [(each, None), (each, '"')]
     return candidates
 
@@ -65,7 +69,7 @@ def rank_delimiters(sample: str, quotechar: str | None = None) -> list[str]:
     lines = sample.splitlines(keepends=True)[:RANKED_LINES]
     evenness = {}
     for delimiter in CANDIDATE_DELIMITERS:
-        quote = quotechar or guess_quotechar(sample, delimiter)
+        quote = (quotechar or None) if quotechar is not None else guess_quotechar(sample, delimiter)
         reader = csv.reader(lines, strict=False, **csv_options(delimiter, quote))
         try:
             widths = Counter(len(record) for record in reader if record)

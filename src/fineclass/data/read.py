@@ -48,6 +48,7 @@ class ReadOptions:
 
     delimiter: str | None = None
     quotechar: str | None = None
+    """One character; "none" (stored as "") reads quotes as text; None guesses."""
     encoding: str | None = None
     header: bool | None = None
     """False: the first line is data (--no-header)."""
@@ -59,8 +60,10 @@ class ReadOptions:
             self.delimiter = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(self.delimiter, self.delimiter)
             if len(self.delimiter) != 1:
                 raise ConfigError(f"--delimiter must be one character (or tab), got {self.delimiter!r}")
-        if self.quotechar is not None and len(self.quotechar) != 1:
-            raise ConfigError(f"--quotechar must be one character, got {self.quotechar!r}")
+        if self.quotechar is not None and self.quotechar.lower() == "none":
+            self.quotechar = ""  # given, and empty: quotes are read as text
+        elif self.quotechar is not None and len(self.quotechar) != 1:
+            raise ConfigError(f"--quotechar must be one character, or none to read quotes as text; got {self.quotechar!r}")
         if self.encoding is not None:
             try:
                 codecs.lookup(self.encoding)

@@ -10,7 +10,7 @@ import pytest
 from fineclass.data.load import load_raw_data
 from fineclass.data.prepare import prepare_task
 from fineclass.data.read import ReadOptions, detect_layout, read_frames
-from fineclass.errors import DataError
+from fineclass.errors import ConfigError, DataError
 from tests.conftest import make_texts
 from tests.layouts import APOSTROPHE_TWEETS, build
 
@@ -108,3 +108,14 @@ def test_a_tab_separated_file_without_quoting_reads_like_pandas_quote_none(tmp_p
     (tmp_path / "tweets.tsv").rename(path)
     expected = pd.read_csv(path, sep="\t", quoting=3, keep_default_na=False)
     pd.testing.assert_frame_equal(read(path)[1], expected, check_dtype=False)
+
+
+def test_quotechar_none_reads_quotes_as_text(tmp_path):
+    """Tweets wrapped whole in double quotes look like quoted fields; --quotechar none keeps their quotes."""
+    path = tmp_path / "d.tsv"
+    path.write_text('text\tlabel\n"I love it"\tjoy\n"so sad"\tsadness\nplain\tjoy\n')
+    assert read(path)[1]["text"].tolist() == ["I love it", "so sad", "plain"]
+    layout, frame = read(path, quotechar="none")
+    assert layout.quotechar is None and frame["text"].tolist() == ['"I love it"', '"so sad"', "plain"]
+    with pytest.raises(ConfigError, match=r"^--quotechar must be one character, or none to read quotes as text; got 'ab'$"):
+        ReadOptions(quotechar="ab")
