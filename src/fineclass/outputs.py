@@ -82,7 +82,11 @@ def check_output_dir(path: Path, kind: OutputKind, overwrite: bool, inputs=(), r
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{kind.option} {path} is a file; give a directory")
-    present = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+    try:
+        present = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+    except OSError as err:
+        raise ConfigError(f"cannot read output directory {path}: {err.strerror}; fix its permissions or choose another "
+                          f"{kind.option}") from None
     leftovers = [name for name in present if name != MANIFEST]
     if all(name.startswith(OURS) for name in present):
         return leftovers
@@ -114,10 +118,9 @@ def check_inputs_outside(path: Path, inputs, option: str) -> None:
     """An input (data, labels file, model) at or under the directory would be deleted before or while it is read."""
     roots = both_forms(path)
     for flag, value in inputs:
-        source = Path(str(value)).expanduser() if value else None
-        if source is None or not source.exists():
-            continue  # a URL, a hub name, a model name
-        forms = both_forms(source)
+        forms = local_forms(value)
+        if not forms:
+            continue  # a URL, a hub name, a model name, data in memory
         if any(form == root or root in form.parents for form in forms for root in roots):
             where = "is" if roots & forms else "is inside"
             raise ConfigError(f"{flag} {value} {where} {option} {path}, which --overwrite would clear; move it out of "
@@ -127,6 +130,17 @@ def check_inputs_outside(path: Path, inputs, option: str) -> None:
 def both_forms(path: Path) -> set[Path]:
     """The path as written (made absolute) and with every symlink resolved: either may lead into the directory."""
     return {Path(os.path.abspath(path)), path.resolve()}
+
+
+def local_forms(value) -> set[Path]:
+    """`both_forms` of an input that is an existing local path; empty for anything else."""
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        return set()
+    try:
+        source = Path(value).expanduser()
+        return both_forms(source) if source.exists() else set()
+    except (OSError, ValueError, RuntimeError):  # a name too long for a path, a NUL byte, a symlink loop
+        return set()
 
 
 def prepare_output_dir(path: Path, kind: OutputKind, overwrite: bool, inputs=(), resume: bool = False) -> None:

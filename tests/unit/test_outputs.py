@@ -138,7 +138,8 @@ def test_an_input_reached_through_a_symlink_or_equal_to_the_directory_is_refused
         check_output_dir(run, RUN_OUTPUT, overwrite=True, inputs=[("--model", link)])
     with pytest.raises(ConfigError, match=f"^MODEL {run} is --output-dir {run}, which"):
         check_output_dir(run, RUN_OUTPUT, overwrite=True, inputs=[("MODEL", run)])
-    check_output_dir(run, RUN_OUTPUT, overwrite=True, inputs=[("DATA", "https://example.com/exp/d.csv"), ("DATA", None)])
+    not_paths = ["https://example.com/exp/d.csv?" + "q" * 5000, None, "a\x00b", ["a", "b"], object()]
+    check_output_dir(run, RUN_OUTPUT, overwrite=True, inputs=[("DATA", value) for value in not_paths])
 
 
 def test_a_symlinked_entry_is_unlinked_not_followed(tmp_path):
@@ -253,3 +254,16 @@ def test_a_failed_swap_puts_the_old_directory_back(tmp_path, monkeypatch):
         replace_dir_atomic(staging, target)
     assert (target / "weights").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "staging"]
+
+
+def test_an_unreadable_directory_is_one_line(tmp_path, monkeypatch):
+    run = written_run(tmp_path / "run")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    with pytest.raises(ConfigError) as err:
+        check_output_dir(run, RUN_OUTPUT, overwrite=True)
+    assert str(err.value) == (f"cannot read output directory {run}: Permission denied; fix its permissions or choose "
+                              "another --output-dir")

@@ -61,16 +61,7 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{OURS}-staging.{target.name}."))
     try:
-        raw = staging / "raw.onnx"
-        export_graph(model, tokenizer, raw)
-        if quantize == "int8":
-            # Quantise the plain graph: the fused operators of an optimised one have no int8 kernels here.
-            quantize_int8(raw, staging / "quantized.onnx")
-            optimize_graph(staging / "quantized.onnx", staging / ONNX_FILE)
-        else:
-            optimize_graph(raw, staging / ONNX_FILE)
-        for leftover in ("raw.onnx", "raw.onnx.data", "quantized.onnx"):
-            (staging / leftover).unlink(missing_ok=True)
+        write_graph(model, tokenizer, staging, quantize)
         model.config.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         if (model_dir / THRESHOLDS).is_file():
@@ -85,6 +76,20 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def write_graph(model, tokenizer, directory: Path, quantize: str | None) -> None:
+    """model.onnx in `directory`: traced, quantised when asked, then optimised."""
+    raw = directory / "raw.onnx"
+    export_graph(model, tokenizer, raw)
+    if quantize == "int8":
+        # Quantise the plain graph: the fused operators of an optimised one have no int8 kernels here.
+        quantize_int8(raw, directory / "quantized.onnx")
+        optimize_graph(directory / "quantized.onnx", directory / ONNX_FILE)
+    else:
+        optimize_graph(raw, directory / ONNX_FILE)
+    for leftover in ("raw.onnx", "raw.onnx.data", "quantized.onnx"):
+        (directory / leftover).unlink(missing_ok=True)
 
 
 def require_onnx() -> None:
