@@ -9,7 +9,6 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
@@ -19,6 +18,7 @@ from fineclass.config import TrainConfig, parse_strategy
 from fineclass.evaluation.evaluate import encode_for_model
 from fineclass.evaluation.metrics import multiclass_metrics, multilabel_metrics
 from fineclass.evaluation.thresholds import tune_thresholds
+from fineclass.inference.embed import MeanPooledEncoder
 from fineclass.labels import LabelSpace
 from fineclass.training.arguments import default_metric
 
@@ -105,34 +105,16 @@ class FrozenEncoder:
     """The encoder's mean-pooled, L2-normalised last hidden states (never trained) into a logistic regression."""
 
     def __init__(self, model_path: str, frames: dict[str, pd.DataFrame], labels: LabelSpace, config: TrainConfig):
-        from transformers import AutoModel
-
-        from fineclass.modeling import load_tokenizer, model_max_length
-
-        self.tokenizer = load_tokenizer(model_path)
-        self.encoder = AutoModel.from_pretrained(model_path).eval()
-        self.batch_size = config.eval_batch_size
-        self.max_length = model_max_length(self.tokenizer, self.encoder.config, config.max_length)
+        self.embedder = MeanPooledEncoder(model_path, config.eval_batch_size, config.max_length)
+        self.tokenizer, self.encoder = self.embedder.tokenizer, self.embedder.encoder
         train_x = self.embed(list(frames["train"]["text"]))
         val_x = self.embed(list(frames["validation"]["text"]))
         self.head = fit_logreg(train_x, encode_for_model(frames["train"], labels, "train"),
                                val_x, encode_for_model(frames["validation"], labels, "validation"), labels, config)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """One vector per text, in input order; texts sorted by length so each batch pads little."""
-        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
-        order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
-        keys = [k for k in self.tokenizer.model_input_names if k in encoded]
-        vectors = np.zeros((len(texts), self.encoder.config.hidden_size), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            batch = self.tokenizer.pad({k: [encoded[k][i] for i in rows] for k in keys}, return_tensors="pt")
-            with torch.inference_mode():
-                hidden = self.encoder(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-            vectors[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
-        return vectors
+        """One vector per text, in input order (the shared mean-pooled encoder of `inference/embed.py`)."""
+        return self.embedder.embed(texts)
 
     def predict(self, texts: list[str]) -> np.ndarray:
         return self.head.decide(self.embed(texts))
