@@ -69,6 +69,8 @@ def print_exploration(result) -> None:
     if result.labels_per_text:
         console.print(f"labels per text: mean {result.labels_per_text['mean']}, "
                       f"{result.labels_per_text['share_with_several']:.2%} with several")
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", soft_wrap=True)
 
 
 def load_any_model(model: str | None):

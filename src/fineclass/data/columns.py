@@ -39,6 +39,8 @@ class Columns:
     """'text' and 'label': "given", "name" or "content", for the detection line."""
     also_text: list[str] = field(default_factory=list)
     """Other columns that look like text, for a hint to join them."""
+    also_labels: list[str] = field(default_factory=list)
+    """Other columns with a label's name (a second task in the file), for a hint to train on them instead."""
 
     def to_dict(self) -> dict:
         return {"text_columns": self.text, "text_pair_column": self.text_pair, "label_columns": self.labels,
@@ -90,7 +92,14 @@ def choose_columns(frame: pd.DataFrame, text_column: str | None = None, label_co
     also = [] if found["text"] == "given" else [
         c for c in string_columns_by_length(frame, exclude=set(texts) | set(labels) | {pair}, min_chars=15, distinct=0.5)
     ]
-    return Columns(text=texts, labels=labels, text_pair=pair, wide=wide, found_by=found, also_text=also)
+    other_labels = [] if found["label"] == "given" or wide else other_label_columns(columns, set(texts) | set(labels) | {pair})
+    return Columns(text=texts, labels=labels, text_pair=pair, wide=wide, found_by=found, also_text=also,
+                   also_labels=other_labels)
+
+
+def other_label_columns(columns: list[str], exclude: set) -> list[str]:
+    """Columns named like a label besides the one chosen: a file with a topic and a sentiment holds two tasks."""
+    return [c for c in columns if c not in exclude and normal(c) in LABEL_COLUMNS]
 
 
 def resolve_names(columns: list[str], given: str, flag: str) -> list[str]:

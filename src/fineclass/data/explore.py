@@ -14,7 +14,7 @@ from fineclass import html as page_html
 from fineclass import plots
 from fineclass.data.long_texts import choose_mode, content_budget, kept_share
 from fineclass.data.prepare import TaskData
-from fineclass.data.tokenize import token_lengths
+from fineclass.data.tokenize import token_lengths, unknown_token_share, unknown_token_warning
 from fineclass.outputs import write_text_atomic
 
 
@@ -34,6 +34,9 @@ class Exploration:
     """The share of text tokens each --long-texts mode keeps, windows per text, and what auto would choose."""
     figures: dict[str, Path] = field(default_factory=dict)
     report_path: Path | None = None
+    unknown_tokens: float | None = None
+    """The share of the texts' tokens that the model's vocabulary reads as [UNK] (a sample of the texts)."""
+    warnings: list[str] = field(default_factory=list)
 
     def _repr_html_(self) -> str:
         """A notebook cell shows the rows, the class balance and the first figures."""
@@ -57,6 +60,8 @@ def explore_task(task: TaskData, tokenizer, max_length: int, output_dir: Path) -
         for n in labels:
             words_by[n].append(int(w))
     lengths = token_lengths(list(frame["text"]), tokenizer, max_length=10**6)
+    unknown = unknown_token_share(tokenizer, list(frame["text"]))
+    warning = unknown_token_warning(tokenizer, [], unknown)
     result = Exploration(
         rows={s: len(f) for s, f in task.frames.items()},
         dropped=task.dropped,
@@ -69,6 +74,8 @@ def explore_task(task: TaskData, tokenizer, max_length: int, output_dir: Path) -
         truncated_share=round(float((lengths > max_length).mean()), 4),
         long_texts={"auto": choose_mode("auto", lengths, max_length)[0],
                     **kept_share(lengths, max_length, content_budget(tokenizer, max_length))},
+        unknown_tokens=None if unknown is None else round(unknown, 4),
+        warnings=[warning] if warning else [],
     )
     figures = output_dir / "plots"
     result.figures["class_counts"] = plots.plot_class_counts(class_counts, figures / "class_counts.png")

@@ -81,6 +81,9 @@ class TaskData:
         if columns and columns.also_text:
             joined = ",".join(columns.text + columns.also_text[:1])
             extras.append(f"{columns.also_text[0]!r} looks like text too: --text-column {joined} joins them")
+        if columns and columns.also_labels:
+            other = columns.also_labels[0]
+            extras.append(f"{other!r} looks like labels too: --label-column {other} trains on it instead")
         return line + "".join(f"; {note}" for note in extras)
 
 
