@@ -223,12 +223,23 @@ def explore(data, output_dir: str | Path | None = None, *, model: str | None = N
     return explore_data(source, Path(output_dir), model, options=reading, overwrite=overwrite, raw=raw, **options)
 
 
-def predict(model, texts: list[str], *, top_k: int = 1, threshold: float | None = None, text_pairs=None, **options):
-    """Labels for texts with a run or model directory (options as for `Predictor.from_dir`)."""
+def predict(model, texts, *, top_k: int = 1, threshold: float | None = None, text_pairs=None, **options):
+    """Labels for texts with a run or model directory (options as for `Predictor.from_dir`).
+
+    `texts` may be a `ray.data.Dataset` instead: the result is a lazy Dataset with every column plus `labels`,
+    `scores` and `top_k`, computed by a pool of Ray actors that each load the model once (options: text_column,
+    text_pair_column, actors=1, and batch_size, precision, device, compile as for `Predictor.from_dir`).
+    """
     from fineclass.inference.predictor import Predictor
 
     if set(LONG_TEXTS) & set(options):
         options["long_texts"] = pop_long_texts(options)  # long_texts="windows", max_windows=4, ...
+    if type(texts).__module__.startswith("ray.data"):  # no import of ray unless it is already in use
+        from fineclass.inference.ray_batch import predict_dataset
+
+        known = {"text_column", "text_pair_column", "actors", "batch_size", "precision", "device", "compile", "long_texts"}
+        check_options(options, known, "predict")
+        return predict_dataset(texts, model_path(model), top_k=top_k, threshold=threshold, **options)
     predictor = model.predictor(**options) if hasattr(model, "predictor") else Predictor.from_dir(model_path(model), **options)
     return predictor.predict(list(texts), top_k=top_k, threshold=threshold, text_pairs=text_pairs)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -30,10 +31,12 @@ from fineclass.errors import FineclassError
 def predict(
     model_dir: Annotated[str, typer.Argument(help="A fineclass run directory or model directory.")],
     texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to classify.")] = None,
-    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="File of texts (CSV, TSV, JSON, JSONL, Parquet).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write predictions here (.csv, .tsv or .jsonl).")] = None,
+    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="File of texts (CSV, TSV, JSON, JSONL, Parquet); with --engine ray, a directory or a glob of files.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write predictions here (.csv, .tsv or .jsonl); with --engine ray, a directory.")] = None,
     text_column: Annotated[Optional[str], typer.Option(help="Text column of --input; several, comma-separated, are joined.", show_default="the run's, else detected")] = None,
     text_pair_column: Annotated[Optional[str], typer.Option(help="Second text of each pair, for a model trained on text pairs.", show_default="the run's")] = None,
+    id_column: Annotated[Optional[str], typer.Option(help="Copy this column of --input into every output row.", show_default="a column named id, in any case")] = None,
+    keep_columns: Annotated[Optional[str], typer.Option(help="Also copy these columns of --input (comma-separated) into every output row.")] = None,
     wide: Annotated[bool, typer.Option("--wide", help="Write --output as text plus one 0/1 column per label.")] = False,
     top_k: Annotated[int, typer.Option(help="Also return the k most likely labels.")] = 1,
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold.", show_default="the model's")] = None,
@@ -43,11 +46,27 @@ def predict(
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model: about 30 s once, then faster; for big --input files.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --output file.")] = False,
+    engine: Annotated[str, typer.Option(help="local: this process; ray: a pool of Ray actors over many --input files, one --output file each (a rerun skips the files done).")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option(help="With --engine ray: the cluster to join (ray://HOST:10001 or HOST:6379).", show_default="a local Ray instance")] = None,
+    actors: Annotated[int, typer.Option(help="With --engine ray: Ray actors, each holding one copy of the model.")] = 2,
     **reading,
 ) -> None:
-    """Classify texts given on the command line or in a file."""
+    """Classify texts given on the command line or in a file (or many files, on Ray)."""
     from fineclass.inference.predictor import Predictor
 
+    if engine not in ("local", "ray"):
+        raise FineclassError(f"--engine must be local or ray, got {engine!r}")
+    if top_k < 1:
+        raise FineclassError(f"--top-k must be >= 1, got {top_k}")
+    if threshold is not None and not 0 < threshold < 1:
+        raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
+    if engine == "ray":
+        predict_on_ray(model_dir, texts, input, output, text_column=text_column, text_pair_column=text_pair_column,
+                       id_column=id_column, keep_columns=keep_columns, wide=wide, top_k=top_k, threshold=threshold,
+                       overwrite=overwrite, ray_address=ray_address, actors=actors, reading=reading,
+                       predictor_options={"batch_size": batch_size, "precision": precision, "device": device,
+                                          "compile": compile})
+        return
     if not texts and input is None:
         raise FineclassError("give texts to classify, or --input FILE")
     if input is not None and output is None:
@@ -57,17 +76,14 @@ def predict(
     if input is not None and not input.is_file():
         raise FineclassError(f"input file not found: {input}")
     long_texts = pop_long_texts(reading)
-    if top_k < 1:
-        raise FineclassError(f"--top-k must be >= 1, got {top_k}")
-    if threshold is not None and not 0 < threshold < 1:
-        raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
     plan = None
     if input is not None:
         from fineclass.inference.files import check_prediction_files
         from fineclass.rundir import run_reading
 
         options = ReadOptions(**reading)
-        plan = check_prediction_files(input, output, text_column, options, text_pair_column, run_reading(model_dir))  # before the model loads
+        plan = check_prediction_files(input, output, text_column, options, text_pair_column, run_reading(model_dir),
+                                      id_column, keep_columns, wide)  # before the model loads
         console.print(plan.describe(input), soft_wrap=True, highlight=False, markup=False)
     device = check_device(device, model_dir)
     predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision, device),
@@ -81,6 +97,40 @@ def predict(
                           "limit; anything longer was cut there and not seen by the model", soft_wrap=True)
 
 
+def predict_on_ray(model_dir: str, texts, input: Path | None, output: Path | None, *, reading: dict,
+                   predictor_options: dict, ray_address: str | None, actors: int, overwrite: bool, **options) -> None:
+    """--engine ray: every file of --input into --output DIR, on a pool of Ray actors."""
+    from fineclass.recipes.batch_predict import plan_ray_batch, run_ray_batch
+
+    from fineclass.devices import PRECISIONS
+
+    if texts or input is None or output is None:
+        raise FineclassError("--engine ray predicts files: give --input DIR_OR_GLOB --output DIR, and no texts")
+    if predictor_options["precision"] not in PRECISIONS:
+        raise FineclassError(f"--precision must be one of {', '.join(PRECISIONS)}, got {predictor_options['precision']!r}")
+    if not re.fullmatch(r"auto|cpu|cuda(:(0|[1-9][0-9]*))?", predictor_options["device"]):
+        # resolved on each worker: the cluster's machines may have GPUs this one has not
+        raise FineclassError(f"--device must be auto, cpu, cuda or cuda:N, got {predictor_options['device']!r}")
+    predictor_options["long_texts"] = pop_long_texts(reading)
+    top_k, threshold = options.pop("top_k"), options.pop("threshold")
+    jobs = plan_ray_batch(model_dir, str(input), output, actors=actors, overwrite=overwrite,
+                          options=ReadOptions(**reading), **options)
+    pending = [job for job in jobs if job.earlier_result() is None]
+    console.print(f"{len(jobs)} input files; {len(jobs) - len(pending)} already done in {output}, {len(pending)} to "
+                  f"predict on {min(actors, max(len(pending), 1))} Ray actors", soft_wrap=True, highlight=False)
+    for job in pending:
+        console.print(job.plan.describe(job.source), soft_wrap=True, highlight=False, markup=False)
+
+    def report(done) -> None:
+        if not done.skipped:
+            console.print(f"wrote {done.rows} predictions to {done.target}", soft_wrap=True, highlight=False)
+
+    result = run_ray_batch(model_dir, jobs, actors=actors, address=ray_address, predictor_options=predictor_options,
+                           top_k=top_k, threshold=threshold, wide=options["wide"], on_file=report)
+    console.print(f"done: {result.rows} rows predicted into {len(result.done) - len(result.skipped)} files; "
+                  f"{len(result.skipped)} files were already done", soft_wrap=True, highlight=False)
+
+
 def predict_input_file(predictor, source: Path, target: Path, plan, top_k, threshold, wide=False) -> None:
     from rich.progress import (
         BarColumn,
@@ -90,8 +140,10 @@ def predict_input_file(predictor, source: Path, target: Path, plan, top_k, thres
         TimeElapsedColumn,
     )
 
-    from fineclass.inference.files import predict_file
+    from fineclass.inference.files import check_wide_columns, predict_file
 
+    if wide:
+        check_wide_columns(plan, target, predictor.label_space.names)  # before the progress bar starts
     with Progress(TextColumn("[bold]predicting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console) as progress:
         task = progress.add_task("predict", total=None)
         rows = predict_file(predictor, source, target, None, top_k, threshold,

@@ -271,11 +271,14 @@ def reading_errors(path: Path, layout: FileLayout):
         raise DataError(f"could not read {path} as {layout.format.upper()}: {first_line(err)}") from None
 
 
-def iter_chunks(path: Path, layout: FileLayout, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """The file's rows, `chunk_rows` at a time (JSON and Parquet files are read whole, then cut)."""
+def iter_chunks(path: Path, layout: FileLayout, chunk_rows: int, as_text: bool = False) -> Iterator[pd.DataFrame]:
+    """The file's rows, `chunk_rows` at a time (JSON and Parquet files are read whole, then cut).
+
+    `as_text` keeps a CSV's cells as the text they are (an id 007 stays 007, not 7): predict copies columns through.
+    """
     with reading_errors(path, layout):
         if layout.format == "csv":
-            yield from _csv_chunks(path, layout, chunk_rows)
+            yield from _csv_chunks(path, layout, chunk_rows, as_text)
         elif layout.format == "jsonl":
             yield from iter_jsonl_chunks(path, layout.encoding, chunk_rows)
         elif layout.format in ("fasttext", "lines"):
@@ -292,7 +295,7 @@ def first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def _csv_chunks(path: Path, layout: FileLayout, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _csv_chunks(path: Path, layout: FileLayout, chunk_rows: int, as_text: bool = False) -> Iterator[pd.DataFrame]:
     if layout.header:
         check_duplicate_header(path, layout)
     options = {
@@ -300,6 +303,7 @@ def _csv_chunks(path: Path, layout: FileLayout, chunk_rows: int) -> Iterator[pd.
         # Only empty cells are missing: a text that says "NA" or "null" is still text.
         "keep_default_na": False, "na_values": [""], "header": 0 if layout.header else None,
         "names": layout.columns, "skip_blank_lines": True, "chunksize": chunk_rows, "engine": "c", "index_col": False,
+        "dtype": str if as_text else None,
     }
     source = path
     if layout.skipped_lines:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +30,14 @@ from fineclass.data.read import (
 )
 from fineclass.errors import DataError
 from fineclass.inference.predictor import Prediction, Predictor
+from fineclass.inference.rows import (
+    check_kept_names,
+    jsonl_lines,
+    output_columns,
+    prediction_frame,
+    prediction_records,
+    resolve_kept_columns,
+)
 from fineclass.outputs import sync_directory
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl")
@@ -39,32 +46,49 @@ DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 @dataclass
 class InputPlan:
-    """How `predict --input` reads a file: its layout, and the column(s) the texts (and pairs) come from."""
+    """How `predict --input` reads a file: its layout, the column(s) the texts (and pairs) come from, and the
+    columns every output row carries."""
 
     layout: FileLayout
     text_columns: list[str]
     text_pair_column: str | None = None
+    kept: list[str] = field(default_factory=list)
+    """The id column, then --keep-columns: copied into every output row, in this order."""
 
     def describe(self, source: Path) -> str:
         pair = f" paired with {self.text_pair_column!r}" if self.text_pair_column else ""
-        return f"read {source.name}: {self.layout.describe()}; text {' + '.join(map(repr, self.text_columns))}{pair}"
+        kept = f"; keeps {', '.join(map(repr, self.kept))}" if self.kept else ""
+        return f"read {source.name}: {self.layout.describe()}; text {' + '.join(map(repr, self.text_columns))}{pair}{kept}"
 
     def texts(self, chunk: pd.DataFrame) -> pd.Series:
         return join_text_columns(chunk, self.text_columns)
 
+    def chunk_texts(self, chunk: pd.DataFrame, source: Path) -> tuple[pd.Series, pd.Series | None, int | None]:
+        """A chunk's texts, its pairs (or None), and the position of its first empty text (None when every row has one)."""
+        missing = [c for c in [*self.text_columns, self.text_pair_column, *self.kept] if c and c not in chunk.columns]
+        if missing:
+            raise DataError(f"{source} has no column {missing[0]!r}; pass --text-column NAME")
+        texts = self.texts(chunk)
+        pairs = chunk[self.text_pair_column] if self.text_pair_column else None
+        bad = texts.isna() if pairs is None else texts.isna() | pairs.isna()
+        return texts, pairs, int(bad.to_numpy().argmax()) if bad.any() else None
+
 
 def iter_input_chunks(path: Path, chunk_rows: int, options: ReadOptions | None = None,
                       layout: FileLayout | None = None) -> Iterator[pd.DataFrame]:
-    """The rows of a file, `chunk_rows` at a time, read as `train` reads it (same detection, same errors)."""
+    """The rows of a file, `chunk_rows` at a time, read as `train` reads it (same detection, same errors); a CSV's
+    cells stay the text they are, so the texts and the columns copied into the output are as the file has them."""
     if not path.is_file():
         raise DataError(f"input file not found: {path}")
-    yield from iter_chunks(path, layout or detect_layout(path, options), chunk_rows)
+    yield from iter_chunks(path, layout or detect_layout(path, options), chunk_rows, as_text=True)
 
 
 def plan_input(source: Path, text_column: str | None, options: ReadOptions | None = None,
-               text_pair_column: str | None = None, reading: dict | None = None) -> InputPlan:
+               text_pair_column: str | None = None, reading: dict | None = None, id_column: str | None = None,
+               keep_columns=None) -> InputPlan:
     """Detect the file's layout and its text column(s): the flag, then the run's own columns (`reading`, from
-    its splits.json), then a well-known name, then the string column with the longest cells."""
+    its splits.json), then a well-known name, then the string column with the longest cells. The kept columns are
+    `id_column` (else a column named id in any case) and `keep_columns` ('a,b' or a list)."""
     layout = detect_layout(source, options)
     chunks = iter_chunks(source, layout, 100)
     first = next(chunks, None)
@@ -91,13 +115,15 @@ def plan_input(source: Path, text_column: str | None, options: ReadOptions | Non
     if texts is None:
         wanted = "text column (text, sentence, content, ...)"
         raise DataError(f"{source} has no {wanted}; pass --text-column NAME (its columns are {columns})")
-    return InputPlan(layout=layout, text_columns=texts, text_pair_column=pair)
+    kept = resolve_kept_columns(columns, id_column, keep_columns, source)
+    return InputPlan(layout=layout, text_columns=texts, text_pair_column=pair, kept=kept)
 
 
 def check_prediction_files(source: Path, target: Path, text_column: str | None, options: ReadOptions | None = None,
-                           text_pair_column: str | None = None, reading: dict | None = None) -> InputPlan:
+                           text_pair_column: str | None = None, reading: dict | None = None,
+                           id_column: str | None = None, keep_columns=None, wide: bool = False) -> InputPlan:
     """What can be checked about --input and --output before a model loads: the output format, and the
-    input's layout and text column. Returns how the input will be read."""
+    input's layout, text column and kept columns. Returns how the input will be read."""
     out_fmt = format_of(target) if target.suffix.lower() in FORMATS else None
     if out_fmt not in OUTPUT_FORMATS:
         raise DataError(f"--output {target} must end in .csv, .tsv or .jsonl (got {target.suffix or 'no extension'!r})")
@@ -109,42 +135,46 @@ def check_prediction_files(source: Path, target: Path, text_column: str | None, 
                         "choose another --output so the input is kept")
     if not source.is_file():
         raise DataError(f"input file not found: {source}")
-    return plan_input(source, text_column, options, text_pair_column, reading)
+    plan = plan_input(source, text_column, options, text_pair_column, reading, id_column, keep_columns)
+    if not wide:  # the label names, which a wide file's columns are, are checked once the model is loaded
+        check_kept_names(plan.kept, output_columns(out_fmt))
+    return plan
+
+
+def check_wide_columns(plan: InputPlan, target: Path, label_names: list[str]) -> None:
+    """A --wide file's columns are the label names: no kept column may have one (known once the model is loaded)."""
+    check_kept_names(plan.kept, output_columns(format_of(target), label_names))
 
 
 def predict_file(predictor: Predictor, source: Path, target: Path, text_column: str | None, top_k: int,
                  threshold: float | None, chunk_rows: int = 10_000, on_rows=None, options: ReadOptions | None = None,
                  text_pair_column: str | None = None, reading: dict | None = None, wide: bool = False,
-                 plan: InputPlan | None = None) -> int:
-    """Predict every row of `source` into `target` (CSV, TSV or JSONL); returns the row count.
+                 plan: InputPlan | None = None, id_column: str | None = None, keep_columns=None) -> int:
+    """Predict every row of `source` into `target` (CSV, TSV or JSONL); returns the row count. Each output row
+    starts with the plan's kept columns (the id, --keep-columns) as they were read.
 
     Rows are written chunk by chunk into TARGET.partial, renamed to `target` once every row is in: if row k is bad,
     the rows before its chunk are valid output in TARGET.partial, and an earlier `target` is as it was.
     `wide` writes one 0/1 column per label, the layout of many multi-label datasets.
     """
-    plan = plan or check_prediction_files(source, target, text_column, options, text_pair_column, reading)
+    plan = plan or check_prediction_files(source, target, text_column, options, text_pair_column, reading, id_column,
+                                          keep_columns, wide)
     out_fmt = format_of(target)
+    names = predictor.label_space.names if wide else None
+    if wide:
+        check_wide_columns(plan, target, names)
     written, chunks = 0, iter_input_chunks(source, chunk_rows, layout=plan.layout)
     with contextlib.ExitStack() as stack:
         handle = None  # opened with the first predictions, so a bad first chunk writes nothing
         while (chunk := _next_chunk(chunks, written, target)) is not None:
-            missing = [c for c in plan.text_columns + [plan.text_pair_column] if c and c not in chunk.columns]
-            if missing:
-                raise DataError(f"{source} has no column {missing[0]!r}; pass --text-column NAME")
-            texts = plan.texts(chunk)
-            bad = texts.isna()
-            pairs = chunk[plan.text_pair_column] if plan.text_pair_column else None
-            if pairs is not None:
-                bad |= pairs.isna()
-            if bad.any():
-                row = written + int(bad.to_numpy().argmax())
-                raise DataError(f"{source} row {row}: the text is empty; {_kept(written, target)}; "
+            texts, pairs, empty = plan.chunk_texts(chunk, source)
+            if empty is not None:
+                raise DataError(f"{source} row {written + empty}: the text is empty; {_kept(written, target)}; "
                                 f"fill in or drop that row and {_rerun(target)}")
             predictions = predictor.predict(texts.astype(str).tolist(), top_k=top_k, threshold=threshold,
                                             text_pairs=None if pairs is None else pairs.astype(str).tolist())
             handle = handle or stack.enter_context(open_output(partial_path(target)))
-            names = predictor.label_space.names if wide else None
-            _write_chunk(handle, predictions, out_fmt, written, target, names)
+            _write_chunk(handle, predictions, out_fmt, written, target, names, chunk[plan.kept])
             written += len(predictions)
             if on_rows:
                 on_rows(len(predictions))
@@ -156,11 +186,12 @@ def predict_file(predictor: Predictor, source: Path, target: Path, text_column: 
     return written
 
 
-def _write_chunk(handle, predictions: list[Prediction], fmt: str, written: int, target: Path, wide_names=None) -> None:
+def _write_chunk(handle, predictions: list[Prediction], fmt: str, written: int, target: Path, wide_names=None,
+                 kept: pd.DataFrame | None = None) -> None:
     """Append one chunk to an unbuffered binary file; if the disk is full, cut the file back to its last
     whole chunk (a half-written line would read as a prediction) and say so."""
     text = io.StringIO()
-    write_predictions(text, predictions, fmt, header=written == 0, wide_names=wide_names)
+    write_predictions(text, predictions, fmt, header=written == 0, wide_names=wide_names, kept=kept)
     data, good = memoryview(text.getvalue().encode("utf-8")), handle.tell()
     try:
         while data:
@@ -201,30 +232,14 @@ def _kept(written: int, target: Path) -> str:
     return f"the predictions for rows 0 to {written - 1} are in {partial_path(target)}"
 
 
-def write_predictions(handle, predictions: list[Prediction], fmt: str, header: bool, wide_names=None) -> None:
-    """One row per prediction: text, label(s), scores and top-k; or, with `wide_names`, text and one 0/1 column
-    per label (the layout `train` reads back as wide labels)."""
-    if wide_names is not None:
-        rows = [{"text": p.text, **{name: int(name in p.labels) for name in wide_names}} for p in predictions]
-        if fmt == "jsonl":
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            pd.DataFrame(rows, columns=["text", *wide_names]).to_csv(handle, sep=DELIMITERS[fmt], header=header, index=False)
-        return
+def write_predictions(handle, predictions: list[Prediction], fmt: str, header: bool, wide_names=None,
+                      kept: pd.DataFrame | None = None) -> None:
+    """One row per prediction: the kept columns, then text, label(s), scores and top-k; or, with `wide_names`, text
+    and one 0/1 column per label (the layout `train` reads back as wide labels)."""
     if fmt == "jsonl":
-        for p in predictions:
-            handle.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
-        return
-    frame = pd.DataFrame(
-        {
-            "text": [p.text for p in predictions],
-            "label": [",".join(p.labels) for p in predictions],
-            "score": [",".join(f"{s:.6f}" for s in p.scores) for p in predictions],
-            "top_k": [json.dumps([[n, round(s, 6)] for n, s in p.top_k]) for p in predictions],
-        }
-    )
-    frame.to_csv(handle, sep=DELIMITERS[fmt], header=header, index=False)
+        handle.write(jsonl_lines(prediction_records(predictions, kept, wide_names)))
+    else:
+        prediction_frame(predictions, kept, wide_names).to_csv(handle, sep=DELIMITERS[fmt], header=header, index=False)
 
 
 def _rerun(target: Path) -> str:
