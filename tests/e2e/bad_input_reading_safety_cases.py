@@ -12,7 +12,8 @@ DEEP = "[" * 10_000 + "]" * 10_000
 
 
 @case("train d.json", "JSON nested 10,000 levels deep",
-      'd.json nests JSON 10,000 levels deep, past the 100 that fineclass reads; write records like {"text": "...", "label": 0}',
+      'd.json nests JSON 10,000 levels deep, past the 100 that fineclass reads; write records like '
+      '{"text": "...", "label": 0}',
       "write a list of flat records")
 def json_nested_deep(ctx):
     Path("d.json").write_text(DEEP)
@@ -39,4 +40,5 @@ def label_cell_nested_deep(ctx):
       "each of train, test, validation); add rows, or give separate train/validation/test files",
       "add rows (a class with 3 rows gets one in each split), or give split files")
 def too_few_rows_to_split(ctx):
-    pd.DataFrame({"text": ["glad", "happy", "sad", "down"], "label": ["joy", "joy", "sadness", "sadness"]}).to_csv("d.csv", index=False)
+    frame = pd.DataFrame({"text": ["glad", "happy", "sad", "down"], "label": ["joy", "joy", "sadness", "sadness"]})
+    frame.to_csv("d.csv", index=False)

@@ -37,7 +37,8 @@ def csv_options(delimiter: str, quotechar: str | None) -> dict:
 # ---- candidates ---------------------------------------------------------------------------------------
 
 
-def dialect_candidates(sample: str, fmt: str, delimiter: str | None = None, quotechar: str | None = None) -> list[tuple[str, str | None]]:
+def dialect_candidates(sample: str, fmt: str, delimiter: str | None = None,
+                       quotechar: str | None = None) -> list[tuple[str, str | None]]:
     """(delimiter, quote character or None) pairs to check, most likely first; the given ones are kept as given
     (a given quote character of "" reads quotes as text).
 

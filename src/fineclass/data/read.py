@@ -319,7 +319,9 @@ def _csv_chunks(path: Path, layout: FileLayout, chunk_rows: int, as_text: bool =
 
 def pandas_quoting(quotechar: str | None) -> dict:
     """read_csv's options for a quote character; None reads every character as it is."""
-    return {"quotechar": '"', "quoting": csv.QUOTE_NONE} if quotechar is None else {"quotechar": quotechar, "quoting": csv.QUOTE_MINIMAL}
+    if quotechar is None:
+        return {"quotechar": '"', "quoting": csv.QUOTE_NONE}
+    return {"quotechar": quotechar, "quoting": csv.QUOTE_MINIMAL}
 
 
 def without_ragged_records(path: Path, layout: FileLayout) -> io.StringIO:

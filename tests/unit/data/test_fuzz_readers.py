@@ -142,7 +142,8 @@ def read_in_place(data: Path, options: dict | None = None, label_names: Path | N
 @FUZZ
 @given(files=st.lists(st.tuples(st.sampled_from(FILE_STEMS), st.sampled_from(SUFFIXES + [".txt", ".md", ""]), CONTENTS),
                       min_size=1, max_size=4),
-       names_file=st.one_of(st.none(), st.tuples(st.sampled_from(["labels.txt", "classes.txt", "label_names.txt"]), LABEL_NAMES)))
+       names_file=st.one_of(st.none(),
+                            st.tuples(st.sampled_from(["labels.txt", "classes.txt", "label_names.txt"]), LABEL_NAMES)))
 def test_random_split_directories(files, names_file):
     with tempfile.TemporaryDirectory(prefix="fuzz-") as directory:
         data = Path(directory) / "data"

@@ -62,6 +62,7 @@ def test_a_deep_label_cell_is_refused_in_one_line(tmp_path):
 
 def test_a_20_mb_json_line_is_read(tmp_path):
     text = "so happy " * 2_400_000
-    (tmp_path / "d.jsonl").write_text(json.dumps({"text": text, "label": "joy"}) + "\n" + '{"text": "sad", "label": "sadness"}\n')
+    lines = [json.dumps({"text": text, "label": "joy"}), '{"text": "sad", "label": "sadness"}']
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
     frame = load_raw_data(str(tmp_path / "d.jsonl")).frames["all"]
     assert frame["text"].tolist() == [text, "sad"]
