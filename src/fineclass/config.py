@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -10,10 +11,11 @@ from typing import Any, Literal
 import yaml
 
 from fineclass.devices import PRECISIONS
-from fineclass.errors import ConfigError
+from fineclass.errors import ConfigError, shown
 from fineclass.outputs import write_text_atomic
 from fineclass.redact import redact_source
 from fineclass.rundir import LongTexts
+from fineclass.safe_yaml import load_yaml, yaml_problem
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 DEFAULT_EPOCHS = 3.0
@@ -236,9 +238,11 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(path.read_text(encoding="utf-8"), f"config file {path}") or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text; save it as UTF-8") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"config file {path} is not valid YAML: {str(err).splitlines()[0]}") from None
+        raise ConfigError(f"config file {path} is not valid YAML: {yaml_problem(err)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {path} must hold a mapping of option: value, not {type(raw).__name__}")
     values = {}
@@ -248,7 +252,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             values.update({str(k).replace("-", "_"): v for k, v in value.items()})
         else:
             values[key] = value
-    publishing = sorted(key for key in values if is_publishing_key(key))
+    publishing = sorted(key for key in values if key.isidentifier() and is_publishing_key(key))
     if publishing:
         raise ConfigError(f"config file {path} sets {', '.join(publishing)}: {PUBLISHING_REFUSED}")
     unknown = sorted(set(values) - FIELD_NAMES)
@@ -270,7 +274,7 @@ def parse_strategy(text: str) -> tuple[str, float | None]:
             value = -1.0
         if 0 < value < 1:
             return "fixed", value
-    raise ConfigError(f"--thresholds {text!r} must be per-label, global, or fixed:T with 0 < T < 1 (like fixed:0.5)")
+    raise ConfigError(f"--thresholds {shown(text)} must be per-label, global, or fixed:T with 0 < T < 1 (like fixed:0.5)")
 
 
 def is_fraction(text: str) -> bool:
@@ -282,14 +286,14 @@ def is_fraction(text: str) -> bool:
 
 def parse_split(text: str | list | tuple) -> tuple[float, float, float]:
     """'0.7,0.2,0.1' (train, test, validation) to a tuple, checking that it sums to 1."""
-    parts = text.split(",") if isinstance(text, str) else list(text)
     try:
-        values = tuple(float(p) for p in parts)
-    except (TypeError, ValueError):
-        raise ConfigError(f"--split {text!r} must be three numbers like 0.7,0.2,0.1 (train,test,validation)") from None
-    if len(values) != 3 or any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6 or values[0] == 0:
+        values = tuple(float(p) for p in (text.split(",") if isinstance(text, str) else list(text)))
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"--split {shown(text)} must be three numbers like 0.7,0.2,0.1 (train,test,validation)") from None
+    # written so that NaN fails every test
+    if len(values) != 3 or not all(v >= 0 for v in values) or not abs(sum(values) - 1.0) <= 1e-6 or not values[0] > 0:
         raise ConfigError(
-            f"--split {text!r} must be three non-negative fractions train,test,validation that sum to 1 "
+            f"--split {shown(text)} must be three non-negative fractions train,test,validation that sum to 1 "
             f"(these sum to {sum(values):g}), with a non-zero train share, like 0.7,0.2,0.1"
         )
     return values  # type: ignore[return-value]
@@ -320,38 +324,50 @@ def _coerce(name: str, value: Any) -> Any:
     if kind == "bool":
         if isinstance(value, bool):
             return value
-        raise ConfigError(f"{option} must be true or false, got {value!r}")
+        raise ConfigError(f"{option} must be true or false, got {shown(value)}")
     if kind == "str":
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
         if name in LIST_FIELDS and isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
             return ",".join(value)  # text_column=["title", "description"] from Python or YAML
-        raise ConfigError(f"{option} must be a string, got {value!r}")
+        raise ConfigError(f"{option} must be a string, got {shown(value)}")
     number = int if kind == "int" else float
     try:
         converted = number(value) if not isinstance(value, bool) else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(.inf), float(10**400)
         converted = None
     if converted is None or (number is int and isinstance(value, float) and not value.is_integer()):
-        raise ConfigError(f"{option} must be {'a whole number' if number is int else 'a number'}, got {value!r}")
+        raise ConfigError(f"{option} must be {'a whole number' if number is int else 'a number'}, got {shown(value)}")
     return converted
 
 
 def parse_trainer_args(value) -> dict[str, Any]:
     """{"key": value}, or "KEY=VALUE" strings (one, or a list, as --trainer-arg gives them); values read as YAML."""
     if isinstance(value, dict):
+        if not is_json(value):  # metrics.json records them
+            raise ConfigError(f"--trainer-arg values must be text, numbers, true/false, lists or mappings, got {shown(value)}")
         return {str(k): v for k, v in value.items()}
     items = [value] if isinstance(value, str) else list(value)
     parsed = {}
     for item in items:
         key, sep, text = str(item).partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--trainer-arg {item!r} must be KEY=VALUE, like lr_scheduler_type=cosine")
+            raise ConfigError(f"--trainer-arg {shown(item)} must be KEY=VALUE, like lr_scheduler_type=cosine")
         try:
-            parsed[key.strip()] = yaml.safe_load(text) if text.strip() else ""
+            parsed[key.strip()] = load_yaml(text, f"--trainer-arg {shown(key.strip())}") if text.strip() else ""
         except yaml.YAMLError:
             parsed[key.strip()] = text
+        if not is_json(parsed[key.strip()]):  # a date (run_name=2026-12-07), a !!binary or !!set tag: the text meant
+            parsed[key.strip()] = text
     return parsed
+
+
+def is_json(value) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def check_trainer_args(trainer_args: dict[str, Any] | None) -> list[str]:
@@ -365,14 +381,15 @@ def check_trainer_args(trainer_args: dict[str, Any] | None) -> list[str]:
     known = {f.name for f in dataclass_fields(TrainingArguments)}
     problems = []
     for key in trainer_args:
-        if is_publishing_key(key):
+        name = key if key.isidentifier() else shown(key)  # a YAML key may hold anything, a newline too
+        if key.isidentifier() and is_publishing_key(key):
             problems.append(f"--trainer-arg {key}: {PUBLISHING_REFUSED}")
         elif key in OWN_TRAINING_ARGUMENTS:
             problems.append(f"--trainer-arg {key} is set by fineclass; use {OWN_TRAINING_ARGUMENTS[key]} instead")
         elif key not in known:
-            close = [name for name in known if name.startswith(key[:4])][:3]
-            problems.append(f"--trainer-arg {key}: TrainingArguments has no field {key!r}" +
-                            (f" (did you mean {', '.join(sorted(close))}?)" if close else ""))
+            close = sorted(known_name for known_name in known if key[:4] and known_name.startswith(key[:4]))[:3]
+            problems.append(f"--trainer-arg {name}: TrainingArguments has no field {shown(key)}" +
+                            (f" (did you mean {', '.join(close)}?)" if close else ""))
     return problems
 
 
@@ -406,7 +423,7 @@ def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
         (config.batch_size >= 1, f"--batch-size must be >= 1, got {config.batch_size}"),
         (config.max_steps is None or config.max_steps >= 1, f"--max-steps must be >= 1, got {config.max_steps}"),
         (config.min_steps >= 0, f"--min-steps must be >= 0 (0 keeps the epoch schedule), got {config.min_steps}"),
-        (config.pooling in ("auto", "cls", "mean"), f"--pooling must be auto, cls or mean, got {config.pooling!r}"),
+        (config.pooling in ("auto", "cls", "mean"), f"--pooling must be auto, cls or mean, got {shown(config.pooling)}"),
         (config.contrastive_weight is None or config.contrastive_weight >= 0,
          f"--contrastive-weight must be >= 0, got {config.contrastive_weight}"),
         (config.gradient_accumulation_steps >= 1,
@@ -418,17 +435,17 @@ def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
         (0 <= config.warmup_ratio < 1, f"--warmup-ratio must be in [0, 1), got {config.warmup_ratio}"),
         (config.max_length is None or config.max_length >= 2, f"--max-length must be >= 2, got {config.max_length}"),
         (config.attention_dropout in ("auto", "model") or is_fraction(config.attention_dropout),
-         f"--attention-dropout must be auto, model or a number in [0, 1), got {config.attention_dropout!r}"),
+         f"--attention-dropout must be auto, model or a number in [0, 1), got {shown(config.attention_dropout)}"),
         (0 < config.threshold < 1, f"--threshold must be between 0 and 1, got {config.threshold}"),
         (config.early_stopping >= 0, f"--early-stopping must be >= 0, got {config.early_stopping}"),
         (config.save_steps is None or config.save_steps >= 1, f"--save-steps must be >= 1, got {config.save_steps}"),
         (config.save_total_limit >= 1, f"--save-total-limit must be >= 1, got {config.save_total_limit}"),
-        (config.class_weights in ("none", "balanced"), f"--class-weights must be none or balanced, got {config.class_weights!r}"),
-        (config.pos_weight in ("none", "balanced"), f"--pos-weight must be none or balanced, got {config.pos_weight!r}"),
-        (config.precision in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}"),
+        (config.class_weights in ("none", "balanced"), f"--class-weights must be none or balanced, got {shown(config.class_weights)}"),
+        (config.pos_weight in ("none", "balanced"), f"--pos-weight must be none or balanced, got {shown(config.pos_weight)}"),
+        (config.precision in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}, got {shown(config.precision)}"),
         (
             config.metric is None or any(config.metric in names for names in SELECTION_METRICS.values()),
-            f"--metric must be one of {', '.join(sorted(set().union(*SELECTION_METRICS.values())))}, got {config.metric!r}",
+            f"--metric must be one of {', '.join(sorted(set().union(*SELECTION_METRICS.values())))}, got {shown(config.metric)}",
         ),
         (
             config.max_train_samples is None or config.max_train_samples >= 1,

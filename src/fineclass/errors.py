@@ -4,6 +4,8 @@ The CLI prints a `FineclassError` as one line and exits with code 2. Any other
 exception is a bug in fineclass and keeps its traceback.
 """
 
+import reprlib
+
 
 class FineclassError(Exception):
     """A problem with the user's input: its message says what is wrong and how to fix it."""
@@ -19,3 +21,13 @@ class ConfigError(FineclassError):
 
 class ModelError(FineclassError):
     """A model directory or hub name could not be loaded."""
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 3, 80, 80, 40
+
+
+def shown(value) -> str:
+    """A user's value as a message shows it: its repr, cut short (80 characters of a string, 3 levels, 6 items), so
+    a 20 MB string or a YAML value that expands to millions still makes a short line."""
+    return _SHORT.repr(value)

@@ -14,7 +14,7 @@ import fineclass
 
 ROOT = Path(fineclass.__file__).parent
 LAYERS = [
-    {"errors", "redact", "outputs", "labels", "html", "plots", "devices", "rundir", "inspection"},
+    {"errors", "redact", "outputs", "labels", "html", "plots", "devices", "rundir", "inspection", "safe_yaml"},
     {"data"},
     {"config"},
     {"modeling", "modelfiles", "modelcard"},
