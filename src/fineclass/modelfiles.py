@@ -6,9 +6,10 @@ model.safetensors with safetensors' own error type, a tokenizer.json without its
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
-from fineclass.errors import ModelError
+from fineclass.errors import ModelError, shown
 from fineclass.rundir import JSON_KINDS, load_json_object
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
@@ -65,7 +66,9 @@ def check_tokenizer_files(path: Path) -> None:
 
 
 def check_label_count(model_dir: Path, config: dict) -> None:
-    """config.json's labels must match the classifier's outputs; transformers would fail with a long report."""
+    """config.json's labels must be names of ids 0 to n-1 that match the classifier's outputs; transformers would
+    fail with a long report."""
+    check_label_names(model_dir, config.get("id2label") or {})
     weights = model_dir / "model.safetensors"
     labels = len(config.get("id2label") or {}) or config.get("num_labels")
     if not weights.is_file() or not isinstance(labels, int) or not labels:
@@ -80,6 +83,21 @@ def check_label_count(model_dir: Path, config: dict) -> None:
             f"{model_dir}: config.json names {labels} labels (id2label) but the classifier in model.safetensors has "
             f"{rows} outputs; make id2label and label2id in config.json list the {rows} labels the model was trained on"
         )
+
+
+def check_label_names(model_dir: Path, id2label: dict) -> None:
+    """A classifier's labels are read in id order, 0 to n-1, as distinct names (a prediction's label is one)."""
+    ids = sorted(int(key) for key in id2label if str(key).isdecimal() and str(key).isascii())
+    names = list(id2label.values())
+    problem = (
+        "its keys must be the label ids 0 to n-1, as strings" if ids != list(range(len(id2label))) else
+        f"label {shown(next(n for n in names if not isinstance(n, str) or not n))} is not a non-empty string"
+        if not all(isinstance(n, str) and n for n in names) else
+        f"it names {shown(min(n for n, count in Counter(names).items() if count > 1))} more than once"
+        if len(set(names)) != len(names) else None)
+    if problem:
+        raise ModelError(f"could not load model {model_dir}: id2label in its config.json is not a label map ({problem}); "
+                         f"{RESTORE}")
 
 
 def first_line(err: BaseException) -> str:

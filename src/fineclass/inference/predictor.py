@@ -12,7 +12,7 @@ from fineclass.data.long_texts import cut_documents, pool_windows
 from fineclass.inference.backends import OnnxBackend, TorchBackend, is_onnx_dir
 from fineclass.inference.scores import sigmoid, softmax
 from fineclass.labels import LabelSpace
-from fineclass.modelfiles import check_model_files
+from fineclass.modelfiles import check_label_count, check_model_files
 from fineclass.modeling import compute_last_layer_for_cls_only, load_classifier, load_tokenizer, model_max_length
 from fineclass.rundir import LongTexts, Thresholds, resolve_model_dir
 
@@ -90,7 +90,7 @@ class Predictor:
         if is_onnx_dir(model_dir):
             kwargs.pop("compile", None)  # nothing to compile in an ONNX graph
             kwargs.pop("device", None)  # ONNX exports run on the CPU
-            check_model_files(model_dir)  # config.json and the tokenizer's JSON, as for a torch model
+            check_label_count(model_dir, check_model_files(model_dir))  # the JSON files, as for a torch model
             model = OnnxBackend(model_dir)
             tokenizer = load_tokenizer(str(model_dir))
         else:

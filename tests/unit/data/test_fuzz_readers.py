@@ -3,7 +3,8 @@
 Random bytes, truncated files and mutated real files go through what `train` does before the model loads
 (read, detect, pick columns, parse labels, split) and what `predict --input` does (plan, read in chunks).
 So do directories of split files with random names and contents, label-names files, and read options.
-Anything else raised is a traceback a user would see, and fails the test; reading writes no file.
+Anything else raised is a traceback a user would see, and fails the test; reading writes no file. Each test has a
+`-m slow` twin of 20 times the examples from a random seed (tests/fuzz_tiers.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fineclass.data.load import load_raw_data
@@ -21,11 +21,12 @@ from fineclass.data.read import ReadOptions
 from fineclass.data.split import split_task
 from fineclass.errors import FineclassError
 from fineclass.inference.files import iter_input_chunks, plan_input
+from tests.fuzz_tiers import tiers
 from tests.layouts import LAYOUTS, build
 
 SUFFIXES = [".csv", ".tsv", ".txt", ".json", ".jsonl", ".parquet", ".ft"]
-FUZZ = settings(max_examples=int(os.environ.get("FINECLASS_FUZZ_EXAMPLES", 150)), deadline=None,
-                suppress_health_check=list(HealthCheck), derandomize=not os.environ.get("FINECLASS_FUZZ_EXAMPLES"))
+EXAMPLES = 150
+"""Each test's examples in the default tier; -m slow runs 20 times as many from a random seed (tests/fuzz_tiers.py)."""
 
 
 def seeds() -> list[tuple[str, bytes]]:
@@ -69,26 +70,24 @@ def read_bytes_as_a_file(data: bytes, suffix: str) -> None:
         read_as_train_and_predict_do(path)
 
 
-@FUZZ
-@given(data=st.binary(max_size=600), suffix=st.sampled_from(SUFFIXES))
-def test_random_bytes(data, suffix):
+def check_random_bytes(data, suffix):
     read_bytes_as_a_file(data, suffix)
 
 
-@FUZZ
-@given(seed=st.sampled_from(SEEDS), cut=st.integers(min_value=0, max_value=6000))
-def test_truncated_real_files(seed, cut):
+test_random_bytes, test_random_bytes_thoroughly = tiers(
+    check_random_bytes, EXAMPLES, data=st.binary(max_size=600), suffix=st.sampled_from(SUFFIXES))
+
+
+def check_truncated_real_files(seed, cut):
     suffix, data = seed
     read_bytes_as_a_file(data[:cut], suffix)
 
 
-@FUZZ
-@example(seed=SEED_OF["split-file-names"], edits=[(101, "flip", b",")])  # stratification gave up: rows placed by hand
-@given(seed=st.sampled_from(SEEDS), edits=st.lists(
-    st.tuples(st.integers(min_value=0, max_value=6000), st.sampled_from(["flip", "insert", "delete"]),
-              st.sampled_from([b",", b";", b"\t", b'"', b"'", b"\n", b"\r", b"\x00", b"\xff", b"\xe9", b"[", b"{", b"__label__"])),
-    min_size=1, max_size=6))
-def test_mutated_real_files(seed, edits):
+test_truncated_real_files, test_truncated_real_files_thoroughly = tiers(
+    check_truncated_real_files, EXAMPLES, seed=st.sampled_from(SEEDS), cut=st.integers(min_value=0, max_value=6000))
+
+
+def check_mutated_real_files(seed, edits):
     suffix, data = seed
     mutated = bytearray(data)
     for position, kind, piece in edits:
@@ -100,6 +99,17 @@ def test_mutated_real_files(seed, edits):
         elif mutated:
             mutated[at % len(mutated)] = piece[0]
     read_bytes_as_a_file(bytes(mutated), suffix)
+
+
+test_mutated_real_files, test_mutated_real_files_thoroughly = tiers(
+    check_mutated_real_files, EXAMPLES,
+    found=({"seed": SEED_OF["split-file-names"], "edits": [(101, "flip", b",")]},),  # stratification gave up: rows by hand
+    seed=st.sampled_from(SEEDS),
+    edits=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=6000), st.sampled_from(["flip", "insert", "delete"]),
+                  st.sampled_from([b",", b";", b"\t", b'"', b"'", b"\n", b"\r", b"\x00", b"\xff", b"\xe9", b"[", b"{",
+                                   b"__label__"])),
+        min_size=1, max_size=6))
 
 
 # ---- split directories, label-names files and read options --------------------------------------------
@@ -139,12 +149,7 @@ def read_in_place(data: Path, options: dict | None = None, label_names: Path | N
     assert snapshot(root) == before
 
 
-@FUZZ
-@given(files=st.lists(st.tuples(st.sampled_from(FILE_STEMS), st.sampled_from(SUFFIXES + [".txt", ".md", ""]), CONTENTS),
-                      min_size=1, max_size=4),
-       names_file=st.one_of(st.none(),
-                            st.tuples(st.sampled_from(["labels.txt", "classes.txt", "label_names.txt"]), LABEL_NAMES)))
-def test_random_split_directories(files, names_file):
+def check_random_split_directories(files, names_file):
     with tempfile.TemporaryDirectory(prefix="fuzz-") as directory:
         data = Path(directory) / "data"
         data.mkdir()
@@ -155,9 +160,15 @@ def test_random_split_directories(files, names_file):
         read_in_place(data)
 
 
-@FUZZ
-@given(seed=st.sampled_from(SEEDS), names=LABEL_NAMES, beside=st.booleans())
-def test_random_label_names_files(seed, names, beside):
+test_random_split_directories, test_random_split_directories_thoroughly = tiers(
+    check_random_split_directories, EXAMPLES,
+    files=st.lists(st.tuples(st.sampled_from(FILE_STEMS), st.sampled_from(SUFFIXES + [".txt", ".md", ""]), CONTENTS),
+                   min_size=1, max_size=4),
+    names_file=st.one_of(st.none(),
+                         st.tuples(st.sampled_from(["labels.txt", "classes.txt", "label_names.txt"]), LABEL_NAMES)))
+
+
+def check_random_label_names_files(seed, names, beside):
     """A --label-names file, or a labels.txt beside the data, of any content."""
     suffix, content = seed
     with tempfile.TemporaryDirectory(prefix="fuzz-") as directory:
@@ -168,12 +179,18 @@ def test_random_label_names_files(seed, names, beside):
         read_in_place(data, label_names=None if beside else names_file)
 
 
-@FUZZ
-@given(seed=st.sampled_from(SEEDS), options=READ_OPTIONS)
-def test_random_read_options(seed, options):
+test_random_label_names_files, test_random_label_names_files_thoroughly = tiers(
+    check_random_label_names_files, EXAMPLES, seed=st.sampled_from(SEEDS), names=LABEL_NAMES, beside=st.booleans())
+
+
+def check_random_read_options(seed, options):
     """--delimiter, --quotechar, --encoding, --header/--no-header and --columns, valid or not, on real files."""
     suffix, content = seed
     with tempfile.TemporaryDirectory(prefix="fuzz-") as directory:
         data = Path(directory) / f"data{suffix}"
         data.write_bytes(content)
         read_in_place(data, options)
+
+
+test_random_read_options, test_random_read_options_thoroughly = tiers(
+    check_random_read_options, EXAMPLES, seed=st.sampled_from(SEEDS), options=READ_OPTIONS)
