@@ -92,9 +92,9 @@ BAD_REQUESTS = [
     ('{"texts": ["a"], "top_k": "x"}', 422, "top_k: Input should be a valid integer"),
     ('{"texts": ["a"], "threshold": 1.5}', 422, "threshold: Input should be less than 1"),
     ('{"texts": ["a"], "threshold": NaN}', 422, "threshold: Input should be a finite number"),
-    ('{"texts": ["a"], "extra": 1}', 422, "unknown field 'extra'; the fields are texts, text_pairs, top_k, threshold"),
+    ('{"texts": ["a"], "extra": 1}', 422, "unknown field 'extra'; the fields are texts, text_pairs, top_k, threshold, min_confidence"),
     ('{"texts": [1, "b", 2], "top_k": 0, "x": 1}', 422, "unknown field 'x'; the fields are texts, text_pairs, top_k, "
-                                                       "threshold (and 3 more problems)"),
+                                                       "threshold, min_confidence (and 3 more problems)"),
     ('{"texts": ["a"], "text_pairs": ["a", "b"]}', 422, "1 texts but 2 text_pairs; give one pair per text"),
     ('{"texts": ["a"], "top_k": 1' + "0" * 5000 + "}", 422, "the body cannot be read as JSON (Exceeds the limit"),
     ("[" * 50_000, 422, "the body's JSON is nested too deeply"),

@@ -40,6 +40,7 @@ def predict(
     wide: Annotated[bool, typer.Option("--wide", help="Write --output as text plus one 0/1 column per label.")] = False,
     top_k: Annotated[int, typer.Option(help="Also return the k most likely labels.")] = 1,
     threshold: Annotated[Optional[float], typer.Option(help="Multi-label threshold.", show_default="the model's")] = None,
+    min_confidence: Annotated[Optional[float], typer.Option(help="Mark answers less sure than this (0 to 1) as abstained, with the label they would give.", show_default="never abstain")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 64,
     precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 (about 2x faster on CPUs with native bf16) or auto.")] = "fp32",
     device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
@@ -60,12 +61,14 @@ def predict(
         raise FineclassError(f"--top-k must be >= 1, got {top_k}")
     if threshold is not None and not 0 < threshold < 1:
         raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
+    if min_confidence is not None and not 0 <= min_confidence <= 1:
+        raise FineclassError(f"--min-confidence must be from 0 to 1, got {min_confidence}; for example 0.8")
     if engine == "ray":
         predict_on_ray(model_dir, texts, input, output, text_column=text_column, text_pair_column=text_pair_column,
                        id_column=id_column, keep_columns=keep_columns, wide=wide, top_k=top_k, threshold=threshold,
                        overwrite=overwrite, ray_address=ray_address, actors=actors, reading=reading,
                        predictor_options={"batch_size": batch_size, "precision": precision, "device": device,
-                                          "compile": compile})
+                                          "compile": compile, "min_confidence": min_confidence})
         return
     if not texts and input is None:
         raise FineclassError("give texts to classify, or --input FILE")
@@ -87,7 +90,7 @@ def predict(
         console.print(plan.describe(input), soft_wrap=True, highlight=False, markup=False)
     device = check_device(device, model_dir)
     predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision, device),
-                                   compile=compile, device=device, long_texts=long_texts)
+                                   compile=compile, device=device, long_texts=long_texts, min_confidence=min_confidence)
     if texts:
         print_predictions(predictor.predict(list(texts), top_k=top_k, threshold=threshold), as_json)
     if input is not None:
@@ -161,9 +164,13 @@ def print_predictions(predictions, as_json: bool) -> None:
     table.add_column("label(s)")
     table.add_column("score", justify="right")
     table.add_column("top k")
+    abstaining = any(p.abstained is not None for p in predictions)
+    if abstaining:
+        table.add_column("abstained")
     for p in predictions:
-        table.add_row(p.text, ", ".join(p.labels) or "-", ", ".join(f"{s:.3f}" for s in p.scores) or "-",
-                      ", ".join(f"{n} {s:.3f}" for n, s in p.top_k))
+        cells = [p.text, ", ".join(p.labels) or "-", ", ".join(f"{s:.3f}" for s in p.scores) or "-",
+                 ", ".join(f"{n} {s:.3f}" for n, s in p.top_k)]
+        table.add_row(*cells, *(["yes" if p.abstained else "no"] if abstaining else []))
     console.print(table)
 
 

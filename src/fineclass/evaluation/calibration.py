@@ -15,6 +15,8 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.special import expit, log_expit, log_softmax, softmax
 
+from fineclass.inference.predictor import confidence
+
 BINS = 15
 EPS = 1e-12
 
@@ -150,13 +152,6 @@ def cross_fit_ece(logits: np.ndarray, y_true: np.ndarray, method: str, seed: int
         after.append(expected_calibration_error(probabilities(mapping.apply(logits[test_rows]), multi_label), y_test,
                                                 multi_label))
     return float(np.mean(before)), float(np.mean(after))
-
-
-def confidence(probs: np.ndarray, multi_label: bool) -> np.ndarray:
-    """How sure each answer is: the top score (multi-class), or the least sure label's max(p, 1 − p) (multi-label)."""
-    if multi_label:
-        return np.maximum(probs, 1 - probs).min(axis=1)
-    return probs.max(axis=1)
 
 
 def risk_coverage(confidences: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from fineclass.data.long_texts import cut_documents, pool_windows
+from fineclass.errors import ConfigError
 from fineclass.inference.backends import OnnxBackend, TorchBackend, is_onnx_dir
 from fineclass.inference.scores import sigmoid, softmax
 from fineclass.labels import LabelSpace
@@ -27,6 +28,8 @@ class Prediction:
     top_k: list[tuple[str, float]] = field(default_factory=list)
     windows: int = 1
     """How many windows of the text the model read (more than 1 only with --long-texts windows)."""
+    abstained: bool | None = None
+    """With a minimum confidence: True when the answer is less sure than that (`labels` still says what it would be)."""
 
     @property
     def label(self) -> str | None:
@@ -39,6 +42,7 @@ class Prediction:
             "scores": [round(s, 6) for s in self.scores],
             "top_k": [{"label": n, "score": round(s, 6)} for n, s in self.top_k],
             "windows": self.windows,
+            **({} if self.abstained is None else {"abstained": self.abstained}),
         }
 
 
@@ -52,7 +56,7 @@ class Predictor:
 
     def __init__(self, model, tokenizer, batch_size: int = 64, max_length: int | None = None, thresholds=None,
                  precision: str = "fp32", compile: bool = False, device: str | None = None,
-                 long_texts: LongTexts | None = None):
+                 long_texts: LongTexts | None = None, min_confidence: float | None = None):
         """`model` is a transformers model or a backend (TorchBackend, OnnxBackend).
 
         `long_texts` says how texts over the window are read; truncation at `max_length` when None. Its
@@ -61,6 +65,7 @@ class Predictor:
         `compile` torch.compiles a torch model (about 30 s once per process for MiniLM, then about 1.35x
         faster in bf16 on this CPU).
         `device` moves a torch model there ("cpu", "cuda", "cuda:1"); None leaves it where it was loaded (the CPU).
+        `min_confidence` marks answers less sure than it as abstained (see `decide`).
         """
         self.backend = model if isinstance(model, (TorchBackend, OnnxBackend)) else TorchBackend(model, precision, compile, device)
         self.tokenizer = tokenizer
@@ -73,6 +78,7 @@ class Predictor:
         self.thresholds = np.full(self.label_space.num_labels, 0.5) if thresholds is None else np.asarray(thresholds)
         self._single_text_tokenizer = single_text_tokenizer(tokenizer, self.max_length)
         self.texts_at_limit = 0
+        self.min_confidence = check_min_confidence(min_confidence)
         """Texts encoded so far that reached `max_length` tokens and were truncated there (--long-texts truncate)."""
         self.window_counts = np.zeros(0, dtype=np.int64)
         """Windows read for each text of the last `predict_logits` call (`logits_and_windows` returns them instead,
@@ -182,16 +188,20 @@ class Predictor:
         return self.probabilities(self.predict_logits(texts, text_pairs))
 
     def predict(self, texts: list[str], top_k: int = 1, threshold: float | None = None,
-                text_pairs: list[str] | None = None) -> list[Prediction]:
+                text_pairs: list[str] | None = None, min_confidence: float | None = None) -> list[Prediction]:
         """Labels for each text (or each (text, pair) with `text_pairs`); multi-label keeps every label at or
-        above its threshold."""
+        above its threshold. `min_confidence` replaces the predictor's own for this call."""
         texts = list(texts)
         logits, windows = self.logits_and_windows(texts, text_pairs)
-        return self.decide(texts, self.probabilities(logits), top_k, threshold, windows)
+        return self.decide(texts, self.probabilities(logits), top_k, threshold, windows, min_confidence)
 
     def decide(self, texts, probs: np.ndarray, top_k: int = 1, threshold: float | None = None,
-               windows=None) -> list[Prediction]:
+               windows=None, min_confidence: float | None = None) -> list[Prediction]:
+        """Predictions from probabilities. Below the minimum confidence an answer is marked abstained: the top
+        score for multi-class; for multi-label, when any label's decision is unsure, max(p, 1 - p) below it."""
         names = self.label_space.names
+        floor = self.min_confidence if min_confidence is None else check_min_confidence(min_confidence)
+        sure = confidence(probs, self.label_space.multi_label) if floor is not None else None
         thresholds = self.thresholds if threshold is None else np.full(len(names), threshold)
         results = []
         windows = np.ones(len(probs), dtype=np.int64) if windows is None else windows
@@ -203,7 +213,27 @@ class Predictor:
             else:
                 chosen = [int(ranked[0])]
             results.append(Prediction(text, [names[i] for i in chosen], [float(p[i]) for i in chosen], top, int(count)))
+        if sure is not None:
+            for result, value in zip(results, sure):
+                result.abstained = bool(value < floor)
         return results
+
+
+def confidence(probs: np.ndarray, multi_label: bool) -> np.ndarray:
+    """How sure each answer is: the top score (multi-class), or the least sure label's max(p, 1 - p) (multi-label)."""
+    probs = np.asarray(probs)
+    if multi_label:
+        return np.maximum(probs, 1 - probs).min(axis=1) if probs.size else np.zeros(len(probs))
+    return probs.max(axis=1) if probs.size else np.zeros(len(probs))
+
+
+def check_min_confidence(value: float | None) -> float | None:
+    """A minimum confidence is a number from 0 to 1 (None: never abstain)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"min_confidence must be a number from 0 to 1, not {value!r}; for example 0.8")
+    return float(value)
 
 
 def single_text_tokenizer(tokenizer, max_length: int):

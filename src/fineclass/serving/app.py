@@ -72,6 +72,8 @@ class TextPrediction(BaseModel):
     top_k: list[ScoredLabel]
     windows: int = Field(1, description="How many windows of the text the model read (over 1 only for long texts "
                                         "with --long-texts windows; their scores are pooled).")
+    abstained: bool | None = Field(None, description="With a minimum confidence (the request's min_confidence or the "
+                                   "server's --min-confidence): true when the answer is less sure than it.")
 
 
 class PredictResponse(BaseModel):
@@ -134,7 +136,8 @@ def add_predict_route(app: FastAPI, predictor: Predictor, settings: ServeSetting
             return error(bad.status, str(bad))
         request.state.texts = len(parsed.texts)
         logits = predictor.pool(await batcher.submit(encoded), windows)
-        results = predictor.decide(parsed.texts, predictor.probabilities(logits), parsed.top_k, parsed.threshold, windows)
+        results = predictor.decide(parsed.texts, predictor.probabilities(logits), parsed.top_k, parsed.threshold, windows,
+                                   parsed.min_confidence)
         # A Response skips FastAPI's re-validation of the payload against PredictResponse (it is built to match).
         return JSONResponse({"model": name, "predictions": [r.to_dict() for r in results]})
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-FIELDS = ("texts", "text_pairs", "top_k", "threshold")
+FIELDS = ("texts", "text_pairs", "top_k", "threshold", "min_confidence")
 EXAMPLE = '{"texts": ["some text"]}'
 SURROGATE = re.compile("[\ud800-\udfff]")
 JSON_TYPES = {str: "a string", int: "a number", float: "a number", bool: "true or false", list: "an array",
@@ -28,6 +28,8 @@ class PredictOptions(BaseModel):
     top_k: int = Field(1, ge=1, le=1000, description="Also return the k most likely labels with their scores.")
     threshold: float | None = Field(None, gt=0, lt=1, allow_inf_nan=False, description="Multi-label: one threshold for every label, "
                                     "instead of the model's tuned thresholds.")
+    min_confidence: float | None = Field(None, ge=0, le=1, allow_inf_nan=False, description="Mark answers less sure "
+                                         "than this as abstained (replaces the server's --min-confidence).")
 
 
 class PredictRequest(PredictOptions):
@@ -91,7 +93,8 @@ def read_predict_body(body: bytes, max_texts: int, max_chars: int) -> PredictReq
         problems.add(422, f"{len(texts)} texts but {len(pairs)} text_pairs; give one pair per text")
     options = check_options(data, problems)
     problems.raise_any()
-    return PredictRequest.model_construct(texts=texts, text_pairs=pairs, top_k=options.top_k, threshold=options.threshold)
+    return PredictRequest.model_construct(texts=texts, text_pairs=pairs, top_k=options.top_k, threshold=options.threshold,
+                                         min_confidence=options.min_confidence)
 
 
 def decode_json(body: bytes):
@@ -134,9 +137,9 @@ def check_texts(name: str, value, max_texts: int, max_chars: int, problems: Prob
 
 
 def check_options(data: dict, problems: Problems) -> PredictOptions:
-    """top_k and threshold through pydantic: at most one error each."""
+    """top_k, threshold and min_confidence through pydantic: at most one error each."""
     try:
-        return PredictOptions.model_validate({key: data[key] for key in ("top_k", "threshold") if key in data})
+        return PredictOptions.model_validate({key: data[key] for key in FIELDS[2:] if key in data})
     except ValidationError as err:
         for error in err.errors(include_url=False, include_input=False):
             problems.add(422, f"{'.'.join(map(str, error['loc']))}: {error['msg']}")

@@ -33,9 +33,9 @@ def test_the_first_problem_is_named_and_the_rest_counted():
     assert refusal({"texts": [1, None, ["x"], "ok", "y" * 30], "top_k": 0}, max_texts=8) == (
         422, "invalid request: texts[0] is a number, not a string (and 4 more problems)")
     assert refusal({"texts": ["ok"], "a": 1}) == (
-        422, "invalid request: unknown field 'a'; the fields are texts, text_pairs, top_k, threshold")
+        422, "invalid request: unknown field 'a'; the fields are texts, text_pairs, top_k, threshold, min_confidence")
     assert refusal({"texts": ["ok"], "x" * 500: 1, "b": 2})[1] == (
-        f"invalid request: unknown field '{'x' * 40}...'; the fields are texts, text_pairs, top_k, threshold "
+        f"invalid request: unknown field '{'x' * 40}...'; the fields are texts, text_pairs, top_k, threshold, min_confidence "
         "(and 1 more problem)")
 
 
