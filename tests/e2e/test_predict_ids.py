@@ -97,3 +97,18 @@ def test_wide_refuses_a_kept_column_named_like_a_label(model, source, tmp_path):
     assert result.stderr.strip() == ("error: --keep-columns 'joy' has the name of a column the predictions fill (text, "
                                      "joy, sadness, anger); rename it in the input, or leave it out")
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "out.csv.partial").exists()
+
+
+def test_jsonl_rows_past_the_first_without_the_id_are_named(model, tmp_path):
+    from fineclass.errors import DataError
+    from fineclass.inference.files import predict_file
+    from fineclass.inference.predictor import Predictor
+
+    rows = [{"id": 1, "text": "i am happy"}, {"id": 2, "text": "so sad"}, {"text": "angry"}, {"text": "glad"}]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(DataError) as caught:
+        predict_file(Predictor.from_dir(model), source, tmp_path / "out.jsonl", None, top_k=1, threshold=None, chunk_rows=2)
+    assert str(caught.value) == (f"{source} has rows without 'id', a column copied into every output row; fill it in "
+                                 "there, or name another with --id-column / --keep-columns")
+    assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl.partial").read_text().splitlines()] == [1, 2]

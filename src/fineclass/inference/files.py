@@ -65,9 +65,12 @@ class InputPlan:
 
     def chunk_texts(self, chunk: pd.DataFrame, source: Path) -> tuple[pd.Series, pd.Series | None, int | None]:
         """A chunk's texts, its pairs (or None), and the position of its first empty text (None when every row has one)."""
-        missing = [c for c in [*self.text_columns, self.text_pair_column, *self.kept] if c and c not in chunk.columns]
+        missing = [c for c in [*self.text_columns, self.text_pair_column] if c and c not in chunk.columns]
         if missing:
             raise DataError(f"{source} has no column {missing[0]!r}; pass --text-column NAME")
+        if gone := [c for c in self.kept if c not in chunk.columns]:
+            raise DataError(f"{source} has rows without {gone[0]!r}, a column copied into every output row; fill it "
+                            "in there, or name another with --id-column / --keep-columns")
         texts = self.texts(chunk)
         pairs = chunk[self.text_pair_column] if self.text_pair_column else None
         bad = texts.isna() if pairs is None else texts.isna() | pairs.isna()

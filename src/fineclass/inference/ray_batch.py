@@ -111,7 +111,7 @@ def unwrap_task_errors(ray, results):
     except ray.exceptions.RayTaskError as err:
         cause = getattr(err, "cause", None)
         if isinstance(cause, FineclassError):
-            raise type(cause)(str(cause)) from None
+            raise cause from None
         raise
 
 
