@@ -12,8 +12,8 @@ __version__ = "0.1.0"
 
 from fineclass.errors import ConfigError, DataError, FineclassError, ModelError  # noqa: E402 (light: no torch)
 
-_API = ("train", "distill", "evaluate", "tune_thresholds", "export", "compare", "learning_curve", "explore", "predict", "serve",
-        "push")
+_API = ("train", "distill", "evaluate", "tune_thresholds", "calibrate", "export", "compare", "learning_curve", "explore",
+        "predict", "serve", "push")
 _TYPES = {
     "Predictor": "fineclass.inference.predictor",
     "Prediction": "fineclass.inference.predictor",

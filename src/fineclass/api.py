@@ -161,6 +161,14 @@ def tune_thresholds(model, strategy: str = "per-label", min_positives: int = 10)
     return tune_run_thresholds(model_path(model), strategy, min_positives)
 
 
+def calibrate(model, method: str = "auto") -> dict:
+    """Refit a run's calibration on its validation split (none, temperature, platt or auto), folded into its model;
+    returns metrics.json's `calibration` (ECE, Brier and NLL before and after)."""
+    from fineclass.recipes.calibrate import calibrate_run
+
+    return calibrate_run(model_path(model), method)
+
+
 def export(model, quantize: str | None = None, output_dir: str | Path | None = None, *, overwrite: bool = False,
            check: bool = True, **long_texts):
     """Export to ONNX (quantize="int8" for dynamic int8); returns an `ExportResult` (path, size, check metrics).

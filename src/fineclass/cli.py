@@ -5,6 +5,7 @@ Importing a command module registers its commands; the import order is the order
 
 from fineclass.commands import train  # noqa: F401,I001
 from fineclass.commands import evaluate  # noqa: F401
+from fineclass.commands import calibrate  # noqa: F401
 from fineclass.commands import predict  # noqa: F401
 from fineclass.commands import explore  # noqa: F401
 from fineclass.commands import compare  # noqa: F401

@@ -55,6 +55,9 @@ class RunMetrics:
     """Test-split metrics (with per_class); absent when the split has no test share."""
     baseline: dict | None = None
     """The untrained head's test metrics."""
+    calibration: dict | None = None
+    """What calibration was fitted (method, temperature, kept) and ECE, Brier and NLL before and after, on the validation
+    and test splits, with AURC and the coverage at 90/95/99% accuracy (recipes/calibrate.py)."""
 
     def to_dict(self) -> dict:
         return {key: value for key, value in asdict(self).items() if value is not None}

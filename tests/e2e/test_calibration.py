@@ -1,0 +1,55 @@
+"""Calibration end to end: `calibrate` on a trained run, folded into the saved model, idempotent."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fineclass.inference.predictor import Predictor
+from tests.conftest import copy_run, run_cli
+
+
+def test_calibrate_twice_gives_the_same_model_and_figures(multiclass_run, tmp_path):
+    run = copy_run(multiclass_run[0], tmp_path)
+    texts = ["i feel so happy today", "sad and gloomy", "hello how are you"]
+    original = Predictor.from_dir(run).predict_logits(texts)
+    first = run_cli("calibrate", run, "--calibration", "temperature")
+    assert first.exit_code == 0, first.output
+    assert "calibration temperature kept: validation ECE" in first.output
+    record = json.loads((run / "model" / "calibration.json").read_text())
+    calibrated = Predictor.from_dir(run).predict_logits(texts)
+    np.testing.assert_allclose(calibrated, original / record["temperature"], rtol=1e-4, atol=1e-5)
+    metrics = json.loads((run / "metrics.json").read_text())["calibration"]
+    assert metrics["kept"] is True and set(metrics["test"]) == {"before", "after", "aurc", "coverage_at_accuracy"}
+    assert run_cli("calibrate", run, "--calibration", "temperature").exit_code == 0
+    np.testing.assert_allclose(Predictor.from_dir(run).predict_logits(texts), calibrated, rtol=1e-4, atol=1e-5)
+    again = json.loads((run / "metrics.json").read_text())["calibration"]
+    assert again["temperature"] == pytest.approx(metrics["temperature"], rel=1e-3)
+    assert run_cli("calibrate", run, "--calibration", "none").exit_code == 0
+    np.testing.assert_allclose(Predictor.from_dir(run).predict_logits(texts), original, rtol=1e-4, atol=1e-5)
+
+
+def test_temperature_keeps_accuracy_and_pipeline_matches_predict(multiclass_run, tmp_path):
+    from transformers import pipeline
+
+    run = copy_run(multiclass_run[0], tmp_path)
+    before = json.loads((run / "metrics.json").read_text())["test"]
+    assert run_cli("calibrate", run, "--calibration", "temperature").exit_code == 0
+    after = json.loads((run / "metrics.json").read_text())["test"]
+    assert after["accuracy"] == before["accuracy"] and after["f1_macro"] == before["f1_macro"]
+    texts = ["i feel so happy today", "furious and mad"]
+    result = run_cli("predict", run, *texts, "--json", "--top-k", "4")
+    ours = [{t["label"]: t["score"] for t in json.loads(line)["top_k"]} for line in result.stdout.splitlines()]
+    classify = pipeline("text-classification", model=str(run / "model"), top_k=None)
+    theirs = [{d["label"]: d["score"] for d in row} for row in classify(texts)]
+    for mine, other in zip(ours, theirs):
+        assert mine == pytest.approx({k: other[k] for k in mine}, abs=1e-5)
+
+
+def test_calibrate_refuses_an_unknown_method(multiclass_run):
+    result = run_cli("calibrate", multiclass_run[0], "--calibration", "foo")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].endswith(
+        "--calibration 'foo' is not a method; use one of none, temperature, platt, auto")
