@@ -154,6 +154,25 @@ def unknown_device(ctx):
     pass
 
 
+@case("predict model/ hello --min-confidence 1.5", "a --min-confidence over 1",
+      "--min-confidence must be from 0 to 1, got 1.5; for example 0.8", "give a confidence from 0 to 1")
+def min_confidence_over_one(ctx):
+    pass
+
+
+@case("calibrate model/ --calibration foo", "an unknown --calibration method",
+      "--calibration 'foo' is not a method; use one of none, temperature, platt, auto", "use one of the methods listed")
+def unknown_calibration(ctx):
+    pass
+
+
+@case("calibrate model/", "calibrate a model directory outside any run (no saved validation split)",
+      "model is not inside a fineclass run directory; calibrate needs the run's saved validation split "
+      "(data/validation.jsonl)", "give the run directory that trained the model")
+def calibrate_outside_a_run(ctx):
+    pass
+
+
 @case("serve model/ --device cuda", "--device cuda on a machine where torch sees no GPU",
       "--device cuda: torch sees no CUDA GPU here; use --device cpu (or auto)", "use --device cpu or auto")
 def device_without_gpu(ctx):

@@ -17,7 +17,7 @@ from fineclass.evaluation.evaluate import encode_for_model, evaluate_frame, load
 from fineclass.evaluation.thresholds import tune_thresholds, write_thresholds
 from fineclass.inference.predictor import Predictor
 from fineclass.rundir import RunMetrics, Thresholds, resolve_model_dir, run_dir_of
-from fineclass.training.calibration import calibrate_model_dir, read_folded_map, resolve_method
+from fineclass.training.calibration import calibrate_model_dir, check_method, read_folded_map, resolve_method
 
 
 def frame_logits(predictor: Predictor, frame: pd.DataFrame, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -51,6 +51,7 @@ def calibration_report(predictor: Predictor, model_dir, test: pd.DataFrame, reco
 
 def calibrate_run(run, method: str = "auto", seed: int = 0) -> dict:
     """(Re)fit the calibration of a trained run on its saved validation split; returns metrics.json's `calibration`."""
+    check_method(method)
     model_dir = resolve_model_dir(run)
     run_dir = run_dir_of(model_dir)
     if run_dir is None:

@@ -82,10 +82,15 @@ def read_folded_map(model_dir: Path, num_labels: int) -> AffineMap:
     return AffineMap(np.asarray(record["scale"], float), np.asarray(record["bias"], float))
 
 
-def resolve_method(method: str, multi_label: bool) -> str:
-    """`auto` is temperature scaling for multi-class and Platt scaling for multi-label."""
+def check_method(method: str) -> str:
     if method not in METHODS:
         raise ConfigError(f"--calibration {method!r} is not a method; use one of {', '.join(METHODS)}")
+    return method
+
+
+def resolve_method(method: str, multi_label: bool) -> str:
+    """`auto` is temperature scaling for multi-class and Platt scaling for multi-label."""
+    check_method(method)
     if method == "platt" and not multi_label:
         raise ConfigError("--calibration platt is for multi-label models; use temperature (or auto) for multi-class")
     if method == "auto":
