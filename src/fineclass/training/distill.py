@@ -19,6 +19,7 @@ from torch.nn import functional as F
 
 from fineclass.config import DISTILL_ALPHA, DISTILL_TEMPERATURE
 from fineclass.data.tokenize import encode_frame
+from fineclass.evaluation.calibration import AffineMap
 from fineclass.labels import LabelSpace
 from fineclass.rundir import LongTexts
 from fineclass.training.trainer import FineclassTrainer
@@ -45,8 +46,15 @@ class Teacher:
     student: str = ""
     """What the student started from, in words, for config.yaml, metrics.json and the model card."""
 
+    folded: AffineMap | None = None
+    """The calibration folded into the teacher's model (model/calibration.json), undone on its logits: the student
+    learns the teacher's uncalibrated logits, softened by `temperature`, as the distillation defaults were measured."""
+
     def logits(self, texts: list[str], pairs: list[str] | None = None) -> np.ndarray:
-        return self.predictor.predict_logits(list(texts), pairs).astype(np.float32)
+        logits = self.predictor.predict_logits(list(texts), pairs)
+        if self.folded is not None:
+            logits = self.folded.invert(logits.astype(np.float64))
+        return logits.astype(np.float32)
 
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, has_label: torch.Tensor,

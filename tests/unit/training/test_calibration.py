@@ -82,3 +82,15 @@ def test_method_names_are_checked():
     with pytest.raises(ConfigError, match="platt is for multi-label models"):
         resolve_method("platt", multi_label=False)
     assert resolve_method("auto", multi_label=True) == "platt"
+
+
+def test_a_distillation_teacher_gives_its_uncalibrated_logits():
+    from fineclass.training.distill import Teacher
+
+    class Calibrated:
+        def predict_logits(self, texts, pairs=None):
+            return np.array([[1.0, -2.0]]) / 2.5  # folded temperature 2.5
+
+    teacher = Teacher(Calibrated(), folded=AffineMap(np.full(2, 1 / 2.5), np.zeros(2)))
+    assert teacher.logits(["x"]) == pytest.approx(np.array([[1.0, -2.0]]))
+    assert Teacher(Calibrated()).logits(["x"]) == pytest.approx(np.array([[0.4, -0.8]]))
