@@ -410,69 +410,65 @@ OWN_TRAINING_ARGUMENTS = {
 }
 
 
+def at_least(bound):
+    return lambda value: value >= bound
+
+
+def positive_or_none(value) -> bool:
+    return value is None or value > 0
+
+
+KNOWN_METRICS = sorted(set().union(*SELECTION_METRICS.values()))
+CHECKS = (
+    ("epochs", positive_or_none, "must be > 0"),
+    ("learning_rate", lambda v: v > 0, "must be > 0"),
+    ("batch_size", at_least(1), "must be >= 1"),
+    ("max_steps", lambda v: v is None or v >= 1, "must be >= 1"),
+    ("min_steps", at_least(0), "must be >= 0 (0 keeps the epoch schedule)"),
+    ("pooling", lambda v: v in ("auto", "cls", "mean"), "must be auto, cls or mean"),
+    ("contrastive_weight", lambda v: v is None or v >= 0, "must be >= 0"),
+    ("gradient_accumulation_steps", at_least(1), "must be >= 1"),
+    ("eval_batch_size", at_least(1), "must be >= 1"),
+    ("head_lr_scale", lambda v: v > 0, "must be > 0"),
+    ("layer_lr_decay", lambda v: 0 < v <= 1, "must be in (0, 1]"),
+    ("reinit_layers", at_least(0), "must be >= 0"),
+    ("warmup_ratio", lambda v: 0 <= v < 1, "must be in [0, 1)"),
+    ("max_length", lambda v: v is None or v >= 2, "must be >= 2"),
+    ("attention_dropout", lambda v: v in ("auto", "model") or is_fraction(v), "must be auto, model or a number in [0, 1)"),
+    ("threshold", lambda v: 0 < v < 1, "must be between 0 and 1"),
+    ("early_stopping", at_least(0), "must be >= 0"),
+    ("save_steps", lambda v: v is None or v >= 1, "must be >= 1"),
+    ("save_total_limit", at_least(1), "must be >= 1"),
+    ("class_weights", lambda v: v in ("none", "balanced"), "must be none or balanced"),
+    ("pos_weight", lambda v: v in ("none", "balanced"), "must be none or balanced"),
+    ("precision", lambda v: v in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
+    ("metric", lambda v: v is None or v in KNOWN_METRICS, f"must be one of {', '.join(KNOWN_METRICS)}"),
+    ("max_train_samples", lambda v: v is None or v >= 1, "must be >= 1"),
+    ("max_eval_samples", lambda v: v is None or v >= 1, "must be >= 1"),
+)
+"""(field, test, rule): a value that fails its test is reported as "--field-name RULE, got VALUE"."""
+
+
 def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
     """Gather every problem with the settings and report them together."""
-    problems = []
-    if require_paths and not config.data:
-        problems.append("DATA is required")
-    if require_paths and not config.output_dir:
-        problems.append("--output-dir is required")
-    checks = [
-        (config.epochs is None or config.epochs > 0, f"--epochs must be > 0, got {config.epochs}"),
-        (config.learning_rate > 0, f"--learning-rate must be > 0, got {config.learning_rate}"),
-        (config.batch_size >= 1, f"--batch-size must be >= 1, got {config.batch_size}"),
-        (config.max_steps is None or config.max_steps >= 1, f"--max-steps must be >= 1, got {config.max_steps}"),
-        (config.min_steps >= 0, f"--min-steps must be >= 0 (0 keeps the epoch schedule), got {config.min_steps}"),
-        (config.pooling in ("auto", "cls", "mean"), f"--pooling must be auto, cls or mean, got {shown(config.pooling)}"),
-        (config.contrastive_weight is None or config.contrastive_weight >= 0,
-         f"--contrastive-weight must be >= 0, got {config.contrastive_weight}"),
-        (config.gradient_accumulation_steps >= 1,
-         f"--gradient-accumulation-steps must be >= 1, got {config.gradient_accumulation_steps}"),
-        (config.eval_batch_size >= 1, f"--eval-batch-size must be >= 1, got {config.eval_batch_size}"),
-        (config.head_lr_scale > 0, f"--head-lr-scale must be > 0, got {config.head_lr_scale}"),
-        (0 < config.layer_lr_decay <= 1, f"--layer-lr-decay must be in (0, 1], got {config.layer_lr_decay}"),
-        (config.reinit_layers >= 0, f"--reinit-layers must be >= 0, got {config.reinit_layers}"),
-        (0 <= config.warmup_ratio < 1, f"--warmup-ratio must be in [0, 1), got {config.warmup_ratio}"),
-        (config.max_length is None or config.max_length >= 2, f"--max-length must be >= 2, got {config.max_length}"),
-        (config.attention_dropout in ("auto", "model") or is_fraction(config.attention_dropout),
-         f"--attention-dropout must be auto, model or a number in [0, 1), got {shown(config.attention_dropout)}"),
-        (0 < config.threshold < 1, f"--threshold must be between 0 and 1, got {config.threshold}"),
-        (config.early_stopping >= 0, f"--early-stopping must be >= 0, got {config.early_stopping}"),
-        (config.save_steps is None or config.save_steps >= 1, f"--save-steps must be >= 1, got {config.save_steps}"),
-        (config.save_total_limit >= 1, f"--save-total-limit must be >= 1, got {config.save_total_limit}"),
-        (config.class_weights in ("none", "balanced"), f"--class-weights must be none or balanced, got {shown(config.class_weights)}"),
-        (config.pos_weight in ("none", "balanced"), f"--pos-weight must be none or balanced, got {shown(config.pos_weight)}"),
-        (config.precision in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}, got {shown(config.precision)}"),
-        (
-            config.metric is None or any(config.metric in names for names in SELECTION_METRICS.values()),
-            f"--metric must be one of {', '.join(sorted(set().union(*SELECTION_METRICS.values())))}, got {shown(config.metric)}",
-        ),
-        (
-            config.max_train_samples is None or config.max_train_samples >= 1,
-            f"--max-train-samples must be >= 1, got {config.max_train_samples}",
-        ),
-        (
-            config.max_eval_samples is None or config.max_eval_samples >= 1,
-            f"--max-eval-samples must be >= 1, got {config.max_eval_samples}",
-        ),
-    ]
-    problems += [message for ok, message in checks if not ok]
-    try:  # the long-text settings, checked by the record that saves them (auto stands for any mode here)
-        LongTexts("truncate" if config.long_texts == "auto" else config.long_texts, 512, config.head_tokens,
-                  config.window_stride, config.window_pooling, config.max_windows)
-    except ConfigError as err:
-        problems.append(str(err))
-    try:
-        parse_strategy(config.thresholds)
-    except ConfigError as err:
-        problems.append(str(err))
-    try:
-        read_options(config)
-    except ConfigError as err:
-        problems.append(str(err))
+    required = (("DATA", config.data), ("--output-dir", config.output_dir)) if require_paths else ()
+    problems = [f"{name} is required" for name, value in required if not value]
+    problems += [f"--{name.replace('_', '-')} {rule}, got {shown(getattr(config, name))}"
+                 for name, test, rule in CHECKS if not test(getattr(config, name))]
+    for check in (check_long_texts, lambda c: parse_strategy(c.thresholds), read_options):
+        try:
+            check(config)
+        except ConfigError as err:
+            problems.append(str(err))
     problems += check_trainer_args(config.trainer_args)
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def check_long_texts(config: TrainConfig) -> None:
+    """The long-text settings, checked by the record that saves them (auto stands for any mode here)."""
+    LongTexts("truncate" if config.long_texts == "auto" else config.long_texts, 512, config.head_tokens,
+              config.window_stride, config.window_pooling, config.max_windows)
 
 
 def read_options(config: DataConfig):

@@ -23,6 +23,13 @@ class ModelError(FineclassError):
     """A model directory or hub name could not be loaded."""
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none): what a one-line error quotes of
+    a library's long report."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 3, 80, 80, 40
 

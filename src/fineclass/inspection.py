@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from fineclass.errors import ModelError
+from fineclass.errors import ModelError, first_line
 
 
 @dataclass
@@ -40,7 +40,7 @@ def fill_mask(model_path: str, tokenizer, text: str, top_k: int = 5) -> list[tup
     try:
         model, info = AutoModelForMaskedLM.from_pretrained(model_path, output_loading_info=True)
     except (OSError, ValueError) as err:
-        raise ModelError(f"{model_path} cannot be loaded as a masked language model: {str(err).splitlines()[0]}") from None
+        raise ModelError(f"{model_path} cannot be loaded as a masked language model: {first_line(err)}") from None
     head_missing = [k for k in info.get("missing_keys", []) if "predictions" in k or "lm_head" in k]
     if head_missing:
         raise ModelError(
@@ -56,10 +56,28 @@ def fill_mask(model_path: str, tokenizer, text: str, top_k: int = 5) -> list[tup
     return [(tokenizer.convert_ids_to_tokens(int(i)), float(p)) for p, i in zip(top.values, top.indices)]
 
 
+def model_sizes(model) -> dict:
+    """Architecture, layers, width, and the parameter counts of the whole model and of its classification head."""
+    config = model.config
+    head = getattr(model, "classifier", None)
+    return {
+        "architecture": (config.architectures or [type(model).__name__])[0],
+        "layers": getattr(config, "num_hidden_layers", None),
+        "hidden_size": getattr(config, "hidden_size", None),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "head_parameters": sum(p.numel() for p in head.parameters()) if head is not None else 0,
+    }
+
+
+def model_summary(model, base: str) -> dict:
+    """Tutorial 003's parameter counts for metrics.json: the whole model, and the new classification head's share."""
+    sizes = model_sizes(model)
+    return {"base": base, **sizes, "head_share": round(sizes["head_parameters"] / sizes["parameters"], 6)}
+
+
 def describe_model(model, tokenizer, text: str = "Tokenization is unbelievably important!") -> dict:
     """Architecture, sizes, head and label map, and the tensor shapes of one forward pass."""
     config = model.config
-    total = sum(p.numel() for p in model.parameters())
     head = getattr(model, "classifier", None)
     inputs = tokenizer(text, return_tensors="pt")
     with torch.inference_mode():
@@ -71,14 +89,10 @@ def describe_model(model, tokenizer, text: str = "Tokenization is unbelievably i
         elif isinstance(value, tuple) and value and isinstance(value[0], torch.Tensor):
             shapes[f"{key} ({len(value)} tensors, each)"] = tuple(value[0].shape)
     return {
-        "architecture": (config.architectures or [type(model).__name__])[0],
+        **model_sizes(model),
         "model_type": config.model_type,
-        "layers": getattr(config, "num_hidden_layers", None),
-        "hidden_size": getattr(config, "hidden_size", None),
         "attention_heads": getattr(config, "num_attention_heads", None),
-        "parameters": total,
         "head": repr(head) if head is not None else None,
-        "head_parameters": sum(p.numel() for p in head.parameters()) if head is not None else 0,
         "problem_type": config.problem_type,
         "id2label": {int(k): v for k, v in config.id2label.items()} if head is not None else {},
         "shapes": shapes,

@@ -13,9 +13,9 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.models.bert.modeling_bert import eager_attention_forward
 
-from fineclass.errors import ModelError
+from fineclass.errors import ModelError, first_line
 from fineclass.labels import LabelSpace
-from fineclass.modelfiles import check_label_count, check_model_files, check_tokenizer_files, first_line
+from fineclass.modelfiles import check_label_count, check_model_files, check_tokenizer_files
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +210,29 @@ def load_classifier(model_dir: str | Path):
         raise ModelError(f"{model_dir} has no usable tokenizer ({first_line(err)}); copy the tokenizer files of its base model there") from None
     check_padding(tokenizer, str(model_dir))
     return model, tokenizer
+
+
+def save_first_layers(model_path: str | Path, layers: int, target: Path, head: bool = False) -> tuple[object, int]:
+    """Save the model's embeddings, its first `layers` encoder layers and pooler (with `head`, its classifier head
+    too) as a `layers`-layer model in `target`, with its tokenizer; returns the cut model and the source's layer count.
+
+    Loading the checkpoint into a config with `num_hidden_layers=layers` copies exactly those weights: the
+    checkpoint's layers from `layers` on have no place in the smaller model and are dropped.
+    """
+    import transformers
+    from transformers import AutoModel
+
+    config = AutoConfig.from_pretrained(model_path)
+    total, config.num_hidden_layers = config.num_hidden_layers, layers
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # the dropped layers are reported as unused weights: that is the point
+    try:
+        model = (AutoModelForSequenceClassification if head else AutoModel).from_pretrained(model_path, config=config)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+    model.save_pretrained(target)
+    load_tokenizer(str(model_path)).save_pretrained(target)
+    return model, total
 
 
 def model_max_length(tokenizer, model_config, requested: int | None) -> int:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from fineclass.errors import ConfigError, FineclassError, ModelError
+from fineclass.errors import ConfigError, FineclassError, ModelError, first_line
 from fineclass.outputs import OutputKind, write_json_atomic
 from fineclass.redact import redact_source, source_stem
 
@@ -111,7 +111,7 @@ def read_record(path: Path, what: str, fix: str, build):
     try:
         return build(payload)
     except (ValueError, FineclassError) as err:
-        raise ModelError(f"{path} is not a valid {what}: {str(err).splitlines()[0]}; {fix}") from None
+        raise ModelError(f"{path} is not a valid {what}: {first_line(err)}; {fix}") from None
 
 
 @dataclass
@@ -126,6 +126,12 @@ class Thresholds:
 
     def for_labels(self, names) -> list[float]:
         return [float(self.thresholds.get(name, self.default)) for name in names]
+
+    @classmethod
+    def read_for_labels(cls, model_dir: Path, names) -> list[float] | None:
+        """The saved threshold of each label in `names`, in that order; None when the model has no thresholds.json."""
+        record = cls.read(model_dir)
+        return None if record is None else record.for_labels(names)
 
     @classmethod
     def read(cls, model_dir: Path) -> Thresholds | None:
@@ -205,12 +211,13 @@ class LongTexts:
             raise ConfigError("; ".join(problems))
 
     @classmethod
-    def read(cls, model_dir: Path) -> LongTexts | None:
+    def read(cls, model_dir: Path, override: LongTexts | dict | str | None = None) -> LongTexts | None:
+        """The saved way of reading long texts (None: the model has none), changed by `override`: a LongTexts, a
+        mode ("windows"), or a dict of the fields to change ({"mode": "windows", "max_windows": 4})."""
         path = Path(model_dir) / LONG_TEXTS
-        if not path.is_file():
-            return None
-        return read_record(path, "long-text record", "delete it to truncate long texts, or train the model again",
-                           cls.from_payload)
+        saved = None if not path.is_file() else read_record(
+            path, "long-text record", "delete it to truncate long texts, or train the model again", cls.from_payload)
+        return changed_long_texts(saved, override)
 
     @classmethod
     def from_payload(cls, payload: dict) -> LongTexts:
@@ -222,6 +229,23 @@ class LongTexts:
 
     def write(self, model_dir: Path) -> None:
         write_json_atomic(Path(model_dir) / LONG_TEXTS, asdict(self))
+
+
+def changed_long_texts(saved: LongTexts | None, override: LongTexts | dict | str | None) -> LongTexts | None:
+    """The saved way of reading long texts, changed by `override` (auto, or nothing given, keeps the saved one)."""
+    if isinstance(override, LongTexts):
+        return override
+    if isinstance(override, str):
+        override = {"mode": override}
+    changes = {k: v for k, v in (override or {}).items() if v is not None}
+    if changes.get("mode") == "auto":
+        changes.pop("mode")
+    if not changes:
+        return saved
+    base = saved.__dict__ if saved is not None else {}
+    if "max_length" not in changes and "max_length" not in base:
+        changes["max_length"] = 10**6  # the model's own limit, as Predictor resolves it
+    return LongTexts(**{**base, **changes})
 
 
 @dataclass

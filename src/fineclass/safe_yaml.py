@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from fineclass.errors import ConfigError
+from fineclass.errors import ConfigError, first_line
 
 MAX_VALUES = 100_000
 """Values a document may hold once aliases are expanded: a config holds tens."""
@@ -55,5 +55,5 @@ def yaml_problem(err: yaml.YAMLError) -> str:
     """"exceeded maximum nesting depth (line 1, column 1)": the problem and where, in one line."""
     problem, mark = getattr(err, "problem", None), getattr(err, "problem_mark", None)
     if not problem:
-        return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return first_line(err)
     return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem

@@ -63,7 +63,7 @@ def test_mean_pooling_saves_a_standard_model_with_one_more_layer(small_run):
 
 
 def test_a_small_sets_checkpoint_choice_reads_a_validation_sample(sentence_encoder, tmp_path, monkeypatch):
-    import fineclass.recipes.train as train_recipe
+    import fineclass.recipes.train.setup as train_recipe
     import fineclass.training.small_data as small_data
 
     monkeypatch.setattr(small_data, "VALIDATION_TEXTS", 20)  # of the toy data's 30 validation texts

@@ -66,7 +66,7 @@ def test_a_run_records_what_it_wrote_and_a_new_entry_is_refused(run, multiclass_
 
 
 def test_train_refuses_data_inside_the_run_before_reading_it(run, tiny_model_dir, tmp_path, monkeypatch):
-    never_read(monkeypatch, "fineclass.recipes.train", "load_raw_data")
+    never_read(monkeypatch, "fineclass.recipes.train.setup", "load_raw_data")
     before = hashes(run)
     data = run / "data" / "train.jsonl"
     result = run_cli("train", data, "--model", tiny_model_dir, "-o", run, "--overwrite", *QUICK)

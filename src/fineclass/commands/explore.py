@@ -16,7 +16,7 @@ from fineclass.commands.common import (
 )
 from fineclass.commands.options import FILE_READING, reading_options
 from fineclass.data.read import ReadOptions
-from fineclass.errors import FineclassError
+from fineclass.errors import FineclassError, first_line
 from fineclass.rundir import default_output_dir
 
 
@@ -92,7 +92,7 @@ def load_any_model(model: str | None):
     try:
         return AutoModel.from_pretrained(path, attn_implementation="eager"), tokenizer
     except (OSError, ValueError) as err:
-        raise FineclassError(f"could not load model {name!r}: {str(err).splitlines()[0]}") from None
+        raise FineclassError(f"could not load model {name!r}: {first_line(err)}") from None
 
 
 @app.command()

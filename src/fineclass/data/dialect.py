@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fineclass.errors import DataError
+from fineclass.errors import DataError, first_line
 
 CANDIDATE_DELIMITERS = ",\t;|"
 DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
@@ -149,7 +149,7 @@ def count_fields(path: Path, encoding: str, delimiter: str, quotechar: str | Non
                     widths.append((line, len(record)))
                 line = reader.line_num + 1
     except (csv.Error, UnicodeDecodeError, ValueError) as err:
-        return FieldCounts(0, 0, [], error=str(err).splitlines()[0] if str(err) else type(err).__name__)
+        return FieldCounts(0, 0, [], error=first_line(err))
     if not widths:
         return FieldCounts(0, 0, [])
     width = Counter(w for _, w in widths).most_common(1)[0][0]

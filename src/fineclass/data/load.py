@@ -22,11 +22,10 @@ from fineclass.data.read import (
     FileLayout,
     ReadOptions,
     detect_layout,
-    first_line,
     format_of,
     read_frames,
 )
-from fineclass.errors import DataError
+from fineclass.errors import DataError, first_line
 from fineclass.redact import redact_source, redact_text
 
 logger = logging.getLogger(__name__)
@@ -221,8 +220,7 @@ def load_hub_dataset(spec: str) -> RawData:
     try:
         dataset_dict = datasets.load_dataset(name, config_name)
     except Exception as err:  # the hub raises many types: connection, missing repo, bad config
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataError(f"could not load hub dataset {name!r}: {first_line}") from None
+        raise DataError(f"could not load hub dataset {name!r}: {first_line(err)}") from None
     frames, label_names = {}, {}
     for split_name, dataset in dataset_dict.items():
         canonical = next((s for s, aliases in SPLIT_ALIASES.items() if split_name in aliases), split_name)

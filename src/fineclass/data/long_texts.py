@@ -172,26 +172,21 @@ def choose_mode(requested: str, lengths: np.ndarray, max_length: int, offsets: b
                             f"(at least {AUTO_SHARE:.0%}), so they are read as overlapping windows")
 
 
-LONG_INPUT_TOKENS = 256
-"""auto attention dropout is 0 when the inputs are this long on average, or long texts are cut (not truncated)."""
+def token_counts(tokenizer, frame) -> np.ndarray:
+    """Each text's token count (special tokens included, nothing cut), with its pair when the frame has one."""
+    pairs = list(frame["text_pair"]) if "text_pair" in frame.columns else None
+    return np.array([len(ids) for ids in tokenizer(list(frame["text"]), pairs, verbose=False)["input_ids"]])
 
 
-def choose_attention_dropout(requested: str, mode: str, lengths: np.ndarray, max_length: int) -> tuple[float | None, str]:
-    """The attention dropout for training (None: the model's own), and why.
-
-    With dropout on the attention probabilities, PyTorch's scaled-dot-product attention cannot use its fused CPU
-    kernel in training and falls back to the unfused one, which stores and masks every B x H x T x T matrix: at 512
-    tokens that made training steps 4x slower. At tweet lengths, with a padding mask, the fused kernel was 14-23%
-    slower instead (benchmarks/RESULTS.md, issue 15), so auto turns the dropout off for long inputs only.
-    """
-    if requested == "model":
-        return None, "the model's own"
-    if requested != "auto":
-        return float(requested), f"--attention-dropout {requested}"
-    mean = float(np.minimum(np.asarray(lengths), max_length).mean()) if len(lengths) else 0.0
-    if mode != "truncate" or mean >= LONG_INPUT_TOKENS:
-        return 0.0, f"0: long inputs (mean {mean:.0f} tokens, {mode}) train faster with PyTorch's fused attention"
-    return None, f"the model's own: short inputs (mean {mean:.0f} tokens)"
+def choose_policy(requested: str, lengths: np.ndarray, max_length: int, tokenizer, **settings) -> tuple[LongTexts, dict]:
+    """The way texts over the window are read (`auto` decides from the training texts' `lengths`), and a record of
+    the choice; `settings` are LongTexts' other fields (head_tokens, window_stride, ...)."""
+    mode, reason = choose_mode(requested, lengths, max_length, has_offsets(tokenizer))
+    if mode != "truncate":
+        offset_encoder(tokenizer, mode)  # a tokenizer without offsets cannot cut texts: say so now
+    policy = LongTexts(mode, max_length, **settings)
+    return policy, {"requested": requested, "mode": mode, "reason": reason,
+                    "texts_over_window": round(over_window_share(lengths, max_length), 4), **policy.__dict__}
 
 
 def kept_share(lengths: np.ndarray, max_length: int, budget: int, policy: LongTexts | None = None) -> dict[str, float]:

@@ -28,7 +28,7 @@ from fineclass.data.dialect import (
 )
 from fineclass.data.diagnose import check_not_empty
 from fineclass.data.json_files import iter_jsonl_chunks, read_json_document
-from fineclass.errors import ConfigError, DataError
+from fineclass.errors import ConfigError, DataError, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -288,11 +288,6 @@ def iter_chunks(path: Path, layout: FileLayout, chunk_rows: int, as_text: bool =
             frame = frames.get("all", frames.get("test", next(iter(frames.values()))))
             for start in range(0, max(len(frame), 1), chunk_rows):
                 yield frame.iloc[start:start + chunk_rows]
-
-
-def first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _csv_chunks(path: Path, layout: FileLayout, chunk_rows: int, as_text: bool = False) -> Iterator[pd.DataFrame]:

@@ -12,8 +12,7 @@ from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 from sklearn.model_selection import train_test_split
 
 from fineclass.data.prepare import TaskData
-from fineclass.data.read import first_line
-from fineclass.errors import DataError
+from fineclass.errors import DataError, first_line
 
 logger = logging.getLogger(__name__)
 

@@ -56,7 +56,3 @@ def write_thresholds(model_dir: Path, label_space: LabelSpace, thresholds: np.nd
     record = Thresholds(dict(zip(label_space.names, map(float, thresholds))), strategy, min_positives)
     record.write(model_dir)
 
-
-def read_strategy(model_dir: Path) -> str | None:
-    record = Thresholds.read(model_dir)
-    return record.strategy if record else None

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from fineclass.devices import PRECISIONS, resolve_precision
-from fineclass.errors import ConfigError, ModelError
+from fineclass.errors import ConfigError, ModelError, first_line
 
 ONNX_FILE = "model.onnx"
 
@@ -76,7 +76,7 @@ class OnnxBackend:
             self.session = ort.InferenceSession(str(Path(model_dir) / ONNX_FILE), options, providers=["CPUExecutionProvider"])
             self.config = AutoConfig.from_pretrained(model_dir)
         except Exception as err:  # onnxruntime raises its own exception types for corrupt files
-            raise ModelError(f"could not load the ONNX model in {model_dir}: {str(err).splitlines()[0]}") from None
+            raise ModelError(f"could not load the ONNX model in {model_dir}: {first_line(err)}") from None
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.precision = "onnx"
         self.call_cost_tokens = ONNX_CALL_COST_TOKENS

@@ -46,15 +46,13 @@ def export_onnx(path: str | Path, output_dir: Path | None = None, quantize: str 
     The graph takes any sequence length; how long texts become windows is the Predictor's, saved beside the graph in
     long_texts.json (the run's, changed by `long_texts`: a mode or a dict as `Predictor.from_dir` takes it).
     """
-    from fineclass.inference.predictor import resolve_long_texts
-
     if quantize not in (None, "int8"):
         raise ConfigError(f"--quantize {quantize!r} is not supported; use --quantize int8 or leave it out")
     require_onnx()
     model_dir = resolve_model_dir(path)
     target = Path(output_dir) if output_dir else default_export_dir(model_dir, quantize)
     check_output_dir(target, EXPORT_OUTPUT, overwrite, [("MODEL", model_dir)])
-    policy = resolve_long_texts(LongTexts.read(model_dir), long_texts)  # checked before the slow export
+    policy = LongTexts.read(model_dir, override=long_texts)  # checked before the slow export
     Thresholds.read(model_dir)  # a damaged thresholds.json is refused here, not copied into the export
     model, tokenizer = load_classifier(model_dir)
     compute_last_layer_for_cls_only(model)  # the graph's last layer then computes the [CLS] row only

@@ -92,7 +92,7 @@ class Predictor:
         the fields to change ({"mode": "windows", "max_windows": 4}).
         """
         model_dir = resolve_model_dir(path)
-        kwargs["long_texts"] = resolve_long_texts(LongTexts.read(model_dir), long_texts)
+        kwargs["long_texts"] = LongTexts.read(model_dir, override=long_texts)
         if is_onnx_dir(model_dir):
             kwargs.pop("compile", None)  # nothing to compile in an ONNX graph
             kwargs.pop("device", None)  # ONNX exports run on the CPU
@@ -103,7 +103,7 @@ class Predictor:
             model, tokenizer = load_classifier(model_dir)
             compute_last_layer_for_cls_only(model)  # a model of our own loading: its [CLS] logits, 14% fewer products
         if "thresholds" not in kwargs:
-            kwargs["thresholds"] = read_thresholds(model_dir, LabelSpace.from_model_config(model.config))
+            kwargs["thresholds"] = Thresholds.read_for_labels(model_dir, LabelSpace.from_model_config(model.config).names)
         return cls(model, tokenizer, **kwargs)
 
     def predict_logits(self, texts: list[str], text_pairs: list[str] | None = None) -> np.ndarray:
@@ -272,26 +272,3 @@ def split_by_length(lengths: np.ndarray, call_cost_tokens: int | None, pad_multi
         parts.append(slice(int(cut[end]), end))
         end = int(cut[end])
     return parts[::-1]
-
-
-def resolve_long_texts(saved: LongTexts | None, override: LongTexts | dict | str | None) -> LongTexts | None:
-    """The saved way of reading long texts, changed by `override` (auto, or nothing given, keeps the saved one)."""
-    if isinstance(override, LongTexts):
-        return override
-    if isinstance(override, str):
-        override = {"mode": override}
-    changes = {k: v for k, v in (override or {}).items() if v is not None}
-    if changes.get("mode") == "auto":
-        changes.pop("mode")
-    if not changes:
-        return saved
-    base = saved.__dict__ if saved is not None else {}
-    if "max_length" not in changes and "max_length" not in base:
-        changes["max_length"] = 10**6  # the model's own limit, as Predictor resolves it
-    return LongTexts(**{**base, **changes})
-
-
-def read_thresholds(model_dir: Path, label_space: LabelSpace) -> np.ndarray | None:
-    """Per-label thresholds from thresholds.json, in label order; None when the file is absent."""
-    record = Thresholds.read(model_dir)
-    return None if record is None else np.array(record.for_labels(label_space.names))

@@ -15,19 +15,53 @@ from fineclass.config import DISTILL_ALPHA, DISTILL_TEMPERATURE, TrainConfig, lo
 from fineclass.errors import ConfigError, DataError
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
-from fineclass.modeling import load_tokenizer, resolve_model_path
-from fineclass.recipes.results import RunResult
+from fineclass.modeling import load_tokenizer, resolve_model_path, save_first_layers
 from fineclass.outputs import check_output_dir, write_text_atomic
+from fineclass.recipes.results import RunResult
+from fineclass.recipes.train import TrainHooks, TrainSetup, run_training
 from fineclass.rundir import CONFIG, DATA, RUN_OUTPUT, SplitsRecord, resolve_model_dir, run_dir_of
-from fineclass.training.distill import Teacher
+from fineclass.training.distill import DistillCollator, DistillTrainer, Teacher, distillation_dataset, teacher_targets
 
 logger = logging.getLogger(__name__)
 
 DISTILL_OUTPUT = replace(RUN_OUTPUT, command="distill")
 
-DATA_FIELDS = ("text_column", "text_pair_column", "label_column", "label_columns", "label_names", "multi_label", "split",
-               "max_train_samples", "max_eval_samples", "delimiter", "quotechar", "encoding", "header", "columns")
-"""Data options a distillation does not take: the student trains on the teacher's saved split."""
+
+class DistillHooks(TrainHooks):
+    """The train recipe's hooks for a distillation: the student learns the teacher's outputs as well as the labels."""
+
+    command = "distill"
+
+    def __init__(self, teacher: Teacher):
+        self.teacher = teacher
+        self.targets = None
+        """The teacher's logits for the training texts and the unlabeled ones, computed once in `prepare`."""
+
+    def extra_texts(self) -> int:
+        return len(self.teacher.unlabeled)
+
+    def adjust_plan(self, plan) -> None:
+        plan.contrastive_weight = 0.0  # a student learns the teacher's outputs, not a pair structure of its own
+
+    def recorded_config(self, config: TrainConfig) -> TrainConfig:
+        return replace(config, model=self.teacher.student)  # a distilled student starts from a temporary copy
+
+    def prepare(self, setup: TrainSetup, announce) -> None:
+        self.targets = teacher_targets(self.teacher, setup.frames["train"], announce)
+
+    def train_dataset(self, setup: TrainSetup):
+        return distillation_dataset(setup.encoded["train"], self.targets, self.teacher, setup.tokenizer,
+                                    setup.label_space, setup.max_length, setup.long_texts)
+
+    def trainer_class(self, args, collator):
+        args.remove_unused_columns = False  # the teacher's columns reach compute_loss; the collator drops `length`
+        return DistillTrainer, DistillCollator(collator), {"temperature": self.teacher.temperature,
+                                                           "alpha": self.teacher.alpha}
+
+    def record(self, train: dict) -> None:
+        teacher = self.teacher
+        train["distillation"] = {"teacher": teacher.source, "temperature": teacher.temperature, "alpha": teacher.alpha,
+                                 "unlabeled_texts": len(teacher.unlabeled)}
 
 
 def check_distill_options(layers: int | None, student: str | None, temperature: float, alpha: float) -> None:
@@ -71,25 +105,15 @@ def student_config(config: TrainConfig, run_dir: Path, labels_file: Path, label_
 
 def build_layer_student(teacher_model_dir: Path, layers: int, target: Path) -> Path:
     """The fine-tuned teacher's embeddings, first K layers, pooler and classifier head, as a K-layer classifier."""
-    import transformers
-    from transformers import AutoConfig, AutoModelForSequenceClassification
+    from transformers import AutoConfig
 
-    config = AutoConfig.from_pretrained(teacher_model_dir)
-    total = getattr(config, "num_hidden_layers", None)
+    total = getattr(AutoConfig.from_pretrained(teacher_model_dir), "num_hidden_layers", None)
     if total is None:
         raise ConfigError(f"--layers: the teacher in {teacher_model_dir} does not say how many layers it has "
                           "(no num_hidden_layers); use --student MODEL")
     if layers > total:
         raise ConfigError(f"--layers {layers}: the teacher has only {total} layers; use 1 to {total}")
-    config.num_hidden_layers = layers
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()  # the dropped layers are reported as unused weights: that is the point
-    try:
-        student = AutoModelForSequenceClassification.from_pretrained(teacher_model_dir, config=config)
-    finally:
-        transformers.logging.set_verbosity(verbosity)
-    student.save_pretrained(target)
-    load_tokenizer(str(teacher_model_dir)).save_pretrained(target)
+    save_first_layers(teacher_model_dir, layers, target, head=True)
     return target
 
 
@@ -124,8 +148,6 @@ def run_distillation(teacher: str | Path, config: TrainConfig, *, layers: int | 
     `config` holds the training options (epochs, learning rate, batch size, ...); its data options are replaced by
     the teacher's saved split. The student is the teacher's first `layers` layers, or the model `student`.
     """
-    from fineclass.recipes.train import run_training
-
     check_distill_options(layers, student, temperature, alpha)
     run_dir, model_dir = teacher_run_of(teacher)
     inputs = [("TEACHER", run_dir), ("--unlabeled", unlabeled), ("--student", student)]
@@ -143,7 +165,7 @@ def run_distillation(teacher: str | Path, config: TrainConfig, *, layers: int | 
         student_name = student or f"first {layers} layers of {run_dir}"
         run_config = replace(student_config(config, run_dir, labels_file, label_space), model=base)
         signal = Teacher(predictor, temperature, alpha, texts, source=str(run_dir), student=student_name)
-        result = run_training(run_config, progress=progress, announce=announce, teacher=signal)
+        result = run_training(run_config, progress=progress, announce=announce, hooks=DistillHooks(signal))
     result.config = replace(result.config, model=student_name)
     return result
 

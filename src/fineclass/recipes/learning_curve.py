@@ -16,7 +16,7 @@ import numpy as np
 from fineclass import plots
 from fineclass.config import TrainConfig
 from fineclass.data.split import sample_stratified
-from fineclass.errors import ConfigError, DataError
+from fineclass.errors import ConfigError, DataError, first_line
 from fineclass.labels import LabelSpace
 from fineclass.recipes.compare.candidates import CANDIDATES, CompareContext, run_candidate
 from fineclass.recipes.compare.leaderboard import headline_metric
@@ -188,7 +188,7 @@ def fit_curve(means: list[tuple[int, float]], full_size: int) -> dict:
         (a, b, c), _ = curve_fit(power_law, n, y, p0=(min(1.0, y.max() + 0.05), 1.0, 0.5),
                                  bounds=([0.0, 0.0, 1e-3], [1.0, np.inf, 3.0]), maxfev=20000)
     except (RuntimeError, ValueError) as err:
-        return {"fitted": False, "reason": str(err).splitlines()[0]}
+        return {"fitted": False, "reason": first_line(err)}
     largest = int(n.max())
     gain_per_doubling = lambda size: b * size ** -c * (1 - 2 ** -c)  # noqa: E731
     flat = (b * (1 - 2 ** -c) / 0.01) ** (1 / c)  # the size where a doubling adds 0.01

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from fineclass.errors import ConfigError, FineclassError, ModelError
+from fineclass.errors import ConfigError, FineclassError, ModelError, first_line
 from fineclass.outputs import MANIFEST, OURS
 from fineclass.rundir import MODEL, SPLITS
 
@@ -148,6 +148,6 @@ def describe_hub_error(err: BaseException, repo_id: str) -> str | None:
             return f"the token may not write to {repo_id} (403){said}; use a token with write access to it"
         return f"the Hub refused the push to {repo_id} ({status}){said}; fix that and push again"
     if type(err).__module__.split(".")[0] in ("httpx", "httpx2") or isinstance(err, OSError):
-        return f"could not reach the Hub: {str(err).splitlines()[0] if str(err) else type(err).__name__}; " \
+        return f"could not reach the Hub: {first_line(err)}; " \
                "check the network (and HF_ENDPOINT), then push again"
     return None

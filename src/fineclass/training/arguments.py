@@ -6,7 +6,7 @@ import torch
 from transformers import TrainingArguments
 
 from fineclass.config import SELECTION_METRICS, TrainConfig
-from fineclass.errors import ConfigError
+from fineclass.errors import ConfigError, first_line
 from fineclass.labels import LabelSpace
 
 
@@ -67,4 +67,4 @@ def build_training_arguments(config: TrainConfig, checkpoint_dir: str, label_spa
     try:
         return TrainingArguments(**settings)
     except (TypeError, ValueError) as err:
-        raise ConfigError(f"--trainer-arg: TrainingArguments refused these settings: {str(err).splitlines()[0]}") from None
+        raise ConfigError(f"--trainer-arg: TrainingArguments refused these settings: {first_line(err)}") from None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fineclass.errors import FineclassError
+from fineclass.errors import FineclassError, first_line
 from fineclass.rundir import CHECKPOINTS, SPLITS, SplitsRecord
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def checkpoint_problem(path: Path) -> str | None:
     try:
         payload = json.loads(state.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        return f"{STATE} does not parse: {str(err).splitlines()[0]}" if state.exists() else f"no {STATE}"
+        return f"{STATE} does not parse: {first_line(err)}" if state.exists() else f"no {STATE}"
     missing = [key for key in STATE_KEYS if not isinstance(payload, dict) or key not in payload]
     if missing:
         return f"{STATE} has no {', '.join(missing)}"

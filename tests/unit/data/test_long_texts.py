@@ -114,15 +114,3 @@ def test_bad_settings_are_one_line_errors():
         LongTexts("windows", 512, window_pooling="median")
     with pytest.raises(ConfigError, match=r"--window-stride must be >= 1, got 0"):
         LongTexts("windows", 512, window_stride=0)
-
-
-def test_auto_attention_dropout_is_off_for_long_inputs_only():
-    from fineclass.data.long_texts import choose_attention_dropout
-
-    tweets, articles = np.full(100, 25), np.full(100, 700)
-    assert choose_attention_dropout("auto", "truncate", tweets, 512)[0] is None  # the model's own: faster there
-    assert choose_attention_dropout("auto", "windows", tweets, 512)[0] == 0.0
-    dropout, reason = choose_attention_dropout("auto", "truncate", articles, 512)
-    assert dropout == 0.0 and "mean 512 tokens" in reason  # truncated at the window, still long
-    assert choose_attention_dropout("model", "windows", articles, 512)[0] is None
-    assert choose_attention_dropout("0.05", "truncate", tweets, 512)[0] == 0.05
