@@ -168,6 +168,40 @@ def plot_learning_curve(series: dict[str, list[tuple[int, float, float]]], fits:
     return _save(fig, path)
 
 
+@_plain_text
+def plot_reliability(confidence: list[float], accuracy: list[float], edges: list[float], width: float, path: Path,
+                     title: str) -> Path:
+    """Bars of accuracy per confidence bin (left edges `edges`), each bin's mean confidence as a dot, and the diagonal
+    a calibrated model's bars would reach."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4.6))
+    ax.bar(edges, accuracy, width=width, align="edge", edgecolor="#333333", color="#4c72b0", label="accuracy")
+    ax.scatter(confidence, accuracy, color="#c44e52", zorder=3, s=14, label="mean confidence")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="#8c8c8c", label="calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    return _save(fig, path)
+
+
+@_plain_text
+def plot_risk_coverage(coverage: np.ndarray, risk: np.ndarray, path: Path, aurc: float) -> Path:
+    """The error rate of the answers kept against the share kept, most confident first."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(coverage, risk, color="#4c72b0")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("coverage (share of texts answered, most confident first)")
+    ax.set_ylabel("risk (error rate of the answers)")
+    ax.set_title(f"risk-coverage (AURC {aurc:.4f})")
+    ax.grid(True, alpha=0.3)
+    return _save(fig, path)
+
+
 def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()

@@ -57,6 +57,20 @@ def binned_ece(confidence: np.ndarray, correct: np.ndarray, bins: int = BINS) ->
     return float(gap / confidence.size)
 
 
+def reliability_bins(probs: np.ndarray, y_true: np.ndarray, multi_label: bool, bins: int = BINS) -> dict[str, list]:
+    """A reliability diagram's bars: per non-empty bin, its mean confidence, its accuracy and its rows.
+    Multi-class: the top label's probability and whether it is right; multi-label: every p(label) against the label."""
+    if multi_label:
+        confidences, correct = probs.ravel(), np.asarray(y_true, float).ravel()
+    else:
+        confidences, correct = probs.max(axis=1), (probs.argmax(axis=1) == y_true).astype(float)
+    index = np.clip(np.ceil(confidences * bins).astype(int) - 1, 0, bins - 1)
+    found = [b for b in range(bins) if (index == b).any()]
+    return {"confidence": [float(confidences[index == b].mean()) for b in found],
+            "accuracy": [float(correct[index == b].mean()) for b in found],
+            "rows": [int((index == b).sum()) for b in found], "bin_edges": [b / bins for b in found]}
+
+
 def expected_calibration_error(probs: np.ndarray, y_true: np.ndarray, multi_label: bool, bins: int = BINS) -> float:
     """Multi-class: ECE of the top label's probability; multi-label: ECE of each p(label), averaged over labels."""
     if multi_label:
@@ -170,12 +184,16 @@ def coverage_at_accuracy(confidences: np.ndarray, correct: np.ndarray, accuracy:
     return float(reachable.max()) if reachable.size else 0.0
 
 
+def answers_correct(probs: np.ndarray, y_true: np.ndarray, thresholds, multi_label: bool) -> np.ndarray:
+    """Whether each row's answer is right (multi-label: every label's decision, an exact match)."""
+    if multi_label:
+        return ((probs >= thresholds) == y_true.astype(bool)).all(axis=1)
+    return probs.argmax(axis=1) == y_true
+
+
 def selective_metrics(probs: np.ndarray, y_true: np.ndarray, thresholds, multi_label: bool) -> dict:
     """AURC and the coverage at 90%, 95% and 99% accuracy (exact match for multi-label)."""
-    if multi_label:
-        correct = ((probs >= thresholds) == y_true.astype(bool)).all(axis=1)
-    else:
-        correct = probs.argmax(axis=1) == y_true
+    correct = answers_correct(probs, y_true, thresholds, multi_label)
     sure = confidence(probs, multi_label)
     _, _, aurc = risk_coverage(sure, correct)
     return {"aurc": round(aurc, 6),

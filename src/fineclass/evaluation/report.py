@@ -11,7 +11,9 @@ from sklearn.metrics import confusion_matrix
 
 from fineclass import html as h
 from fineclass import plots
+from fineclass.evaluation.calibration import BINS, answers_correct, reliability_bins, risk_coverage
 from fineclass.evaluation.evaluate import EvalResult
+from fineclass.inference.predictor import confidence
 from fineclass.evaluation.metrics import multilabel_metrics
 from fineclass.labels import LabelSpace
 from fineclass.outputs import write_text_atomic
@@ -35,6 +37,9 @@ def write_report(out_dir: Path, label_space: LabelSpace, result: EvalResult, tex
         sections.append(("Most frequent confusions", frequent_confusions(label_space, result.y_true.astype(bool), predicted)))
     else:
         sections.append(("Confusion matrix", confusion_figures(label_space, result, figures)))
+    if run_metrics.get("calibration"):
+        sections.append(("Calibration and abstention", calibration_section(label_space, result, thresholds,
+                                                                            run_metrics["calibration"], figures)))
     if run_metrics.get("validation"):
         sections.append(("Training curves", curves(run_metrics, figures)))
     sections.append(("Most confident errors", confident_errors(label_space, result, texts, thresholds)))
@@ -151,6 +156,26 @@ def split_balance(shares: dict[str, dict[str, float]]) -> str:
     splits = list(shares)
     names = list(next(iter(shares.values())))
     return h.table(["label", *splits], [[n, *(shares[s][n] for s in splits)] for n in names])
+
+
+def calibration_section(label_space: LabelSpace, result: EvalResult, thresholds, record: dict, figures: Path) -> str:
+    """What calibration did (ECE, Brier, NLL before and after), the reliability diagram, the risk-coverage curve and
+    the coverage at 90/95/99% accuracy, all on the test split's (calibrated) scores."""
+    multi = label_space.multi_label
+    fitted = record.get("fitted", "none") if record.get("kept") else f"none ({record.get('fitted')} did not lower ECE)"
+    rows = [[split, name, record[split]["before"][name], record[split]["after"][name]]
+            for split in ("validation", "test") if split in record for name in ("ece", "brier", "nll")]
+    text = f"<p>calibration: {html.escape(str(fitted))}</p>" + h.table(["split", "metric", "before", "after"], rows)
+    bars = reliability_bins(result.probs, result.y_true, multi)
+    diagram = plots.plot_reliability(bars["confidence"], bars["accuracy"], bars["bin_edges"], 1 / BINS,
+                                     figures / "reliability.png",
+                                     "reliability of p(label)" if multi else "reliability of the top label")
+    correct = answers_correct(result.probs, result.y_true, thresholds, multi)
+    coverage, risk, aurc = risk_coverage(confidence(result.probs, multi), correct)
+    curve = plots.plot_risk_coverage(coverage, risk, figures / "risk_coverage.png", aurc)
+    wanted = record.get("test", {}).get("coverage_at_accuracy", {})
+    table = h.table(["accuracy" + (" (exact match)" if multi else ""), "coverage"], [[a, c] for a, c in wanted.items()])
+    return text + h.image(diagram, "reliability diagram") + h.image(curve, "risk-coverage curve") + table
 
 
 def model_summary(model: dict) -> str:

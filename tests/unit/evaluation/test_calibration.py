@@ -112,3 +112,13 @@ def test_selective_metrics_use_exact_match_for_multilabel():
     assert found["aurc"] == pytest.approx((0 + 0.5 + 1 / 3) / 3, abs=1e-6)
     assert found["coverage_at_accuracy"] == {"0.90": pytest.approx(1 / 3), "0.95": pytest.approx(1 / 3),
                                              "0.99": pytest.approx(1 / 3)}
+
+
+def test_reliability_bins_by_hand():
+    from fineclass.evaluation.calibration import reliability_bins
+
+    probs = np.array([[0.9, 0.1], [0.95, 0.05], [0.4, 0.6]])
+    bars = reliability_bins(probs, np.array([0, 1, 1]), multi_label=False)
+    # 0.6 falls in (0.5333, 0.6], 0.9 in (0.8667, 0.9333], 0.95 in (0.9333, 1]: three bins, one row each.
+    assert bars["rows"] == [1, 1, 1] and bars["accuracy"] == [1.0, 1.0, 0.0]
+    assert bars["confidence"] == pytest.approx([0.6, 0.9, 0.95])
