@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from fineclass.errors import ModelError, shown
+from fineclass.errors import ModelError, first_line, shown
 from fineclass.rundir import JSON_KINDS, load_json_object
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
@@ -98,8 +98,3 @@ def check_label_names(model_dir: Path, id2label: dict) -> None:
     if problem:
         raise ModelError(f"could not load model {model_dir}: id2label in its config.json is not a label map ({problem}); "
                          f"{RESTORE}")
-
-
-def first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
