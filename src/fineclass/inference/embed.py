@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from fineclass.errors import ModelError
+from fineclass.errors import ModelError, first_line
 
 
 class MeanPooledEncoder:
@@ -25,7 +25,7 @@ class MeanPooledEncoder:
         try:
             self.encoder = AutoModel.from_pretrained(model_path).eval()
         except (OSError, ValueError) as err:
-            raise ModelError(f"could not load model {model_path!r}: {str(err).splitlines()[0]}") from None
+            raise ModelError(f"could not load model {model_path!r}: {first_line(err)}") from None
         self.batch_size = batch_size
         self.max_length = model_max_length(self.tokenizer, self.encoder.config, max_length)
 
