@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 from fineclass.errors import ConfigError, DataError, FineclassError, ModelError  # noqa: E402 (light: no torch)
 
 _API = ("train", "distill", "evaluate", "tune_thresholds", "calibrate", "export", "compare", "learning_curve", "explore",
-        "predict", "serve", "push")
+        "predict", "serve", "push", "audit")
 _TYPES = {
     "Predictor": "fineclass.inference.predictor",
     "Prediction": "fineclass.inference.predictor",
@@ -24,6 +24,7 @@ _TYPES = {
     "CompareResult": "fineclass.recipes.compare.run",
     "ExportResult": "fineclass.recipes.export",
     "Exploration": "fineclass.data.explore",
+    "AuditResult": "fineclass.evaluation.audit_report",
     "CurveResult": "fineclass.recipes.learning_curve",
     "PushResult": "fineclass.recipes.push",
 }

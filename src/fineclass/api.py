@@ -6,6 +6,7 @@
     run.predictor().predict(["i feel great"])
     ev = fineclass.evaluate(run, other_df)
     fineclass.export(run, quantize="int8"); fineclass.compare(df, models=[...]); fineclass.explore(df)
+    fineclass.audit(df, "runs/audit").issues.head(20)
     curve = fineclass.learning_curve(df, sizes=[48, 96, "all"], seeds=3)
     student = fineclass.distill(run, layers=3)
 
@@ -229,6 +230,36 @@ def explore(data, output_dir: str | Path | None = None, *, model: str | None = N
         output_dir = default_output_dir(source) + "-explore" if raw is None else "runs/data-explore"
     reading = pop_read_options(options)
     return explore_data(source, Path(output_dir), model, options=reading, overwrite=overwrite, raw=raw, **options)
+
+
+def audit(data, output_dir: str | Path | None = None, *, folds: int = 5, rank_by: str = "self-confidence",
+          similarity: float = 0.95, fix: str | None = None, fix_test: bool = False, model: str | None = None,
+          epochs: float | None = None, embedder: str | None = None, overwrite: bool = False, progress=None, **options):
+    """Rank the rows most likely to be mislabelled, and find duplicates and train/test leakage; returns an `AuditResult`
+    (`issues`: audit.csv's table, most likely problem first; shown inline in a notebook).
+
+    `data`: any form `train` takes; every row of every split is audited. `model`/`epochs` fine-tune a model per fold
+    instead of the fast frozen encoder + logistic regression; `fix="drop"` or `"relabel"` writes a cleaned copy to
+    `output_dir/cleaned/`. `progress`: None, or an object with `stage(description, total)` and `advance(amount)`.
+    `options`: the reading options (text_column, label_column, label_names, multi_label, delimiter, ...), batch_size, seed.
+    """
+    from fineclass.config import DEFAULT_MODEL
+    from fineclass.recipes.audit import AuditOptions, run_audit
+
+    known = {"text_column", "label_column", "label_columns", "text_pair_column", "label_names", "multi_label",
+             "batch_size", "seed", *READ_OPTIONS}
+    check_options(options, known, "audit")
+    source, raw = resolve_data(data, options)
+    if output_dir is None:
+        from fineclass.rundir import default_output_dir
+
+        output_dir = default_output_dir(source) + "-audit" if raw is None else "runs/data-audit"
+    reading = pop_read_options(options)
+    settings = {name: options.pop(name) for name in ("batch_size", "seed") if name in options}
+    audit_options = AuditOptions(folds=folds, rank_by=rank_by, similarity=similarity, fix=fix, fix_test=fix_test,
+                                 model=model, epochs=epochs, embedder=embedder or DEFAULT_MODEL, **settings)
+    return run_audit(source, output_dir, audit_options, overwrite=overwrite, read=reading, columns=options, raw=raw,
+                     progress=progress)
 
 
 def predict(model, texts, *, top_k: int = 1, threshold: float | None = None, text_pairs=None, **options):

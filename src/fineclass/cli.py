@@ -8,6 +8,7 @@ from fineclass.commands import evaluate  # noqa: F401
 from fineclass.commands import calibrate  # noqa: F401
 from fineclass.commands import predict  # noqa: F401
 from fineclass.commands import explore  # noqa: F401
+from fineclass.commands import audit  # noqa: F401
 from fineclass.commands import compare  # noqa: F401
 from fineclass.commands import learning_curve  # noqa: F401
 from fineclass.commands import distill  # noqa: F401
