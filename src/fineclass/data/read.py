@@ -28,7 +28,8 @@ from fineclass.data.dialect import (
 )
 from fineclass.data.diagnose import check_not_empty
 from fineclass.data.json_files import iter_jsonl_chunks, read_json_document
-from fineclass.errors import ConfigError, DataError, first_line
+from fineclass.data.options import ReadOptions
+from fineclass.errors import DataError, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -40,39 +41,6 @@ DELIMITED = ("csv", "tsv", "txt")
 SAMPLE_BYTES = 1 << 18
 """How much of a delimited file the dialect guesses look at; the guess is then checked against every line."""
 FASTTEXT_PREFIX = "__label__"
-
-
-@dataclass
-class ReadOptions:
-    """What the user said about a file's layout; None means detect it."""
-
-    delimiter: str | None = None
-    quotechar: str | None = None
-    """One character; "none" (stored as "") reads quotes as text; None guesses."""
-    encoding: str | None = None
-    header: bool | None = None
-    """False: the first line is data (--no-header)."""
-    columns: tuple[str, ...] | None = None
-    """Names for the columns, in order (--columns)."""
-
-    def __post_init__(self) -> None:
-        if self.delimiter is not None:
-            self.delimiter = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(self.delimiter, self.delimiter)
-            if len(self.delimiter) != 1:
-                raise ConfigError(f"--delimiter must be one character (or tab), got {self.delimiter!r}")
-        if self.quotechar is not None and self.quotechar.lower() == "none":
-            self.quotechar = ""  # given, and empty: quotes are read as text
-        elif self.quotechar is not None and len(self.quotechar) != 1:
-            raise ConfigError(f"--quotechar must be one character, or none to read quotes as text; got {self.quotechar!r}")
-        if self.encoding is not None:
-            try:
-                codecs.lookup(self.encoding)
-            except LookupError:
-                raise ConfigError(f"--encoding {self.encoding!r} is not an encoding Python knows (try utf-8, cp1252 or latin-1)") from None
-        if isinstance(self.columns, str):
-            self.columns = tuple(c.strip() for c in self.columns.split(","))
-        if self.columns is not None and (len(set(self.columns)) != len(self.columns) or not all(self.columns)):
-            raise ConfigError(f"--columns must be distinct, non-empty names separated by commas, got {','.join(self.columns)!r}")
 
 
 @dataclass
