@@ -23,6 +23,7 @@ from fineclass.data.read import (
     ReadOptions,
     detect_layout,
     format_of,
+    read_file,
     read_frames,
 )
 from fineclass.errors import DataError, first_line
@@ -67,23 +68,8 @@ def load_raw_data(data: str, options: ReadOptions | None = None) -> RawData:
         return load_split_directory(path, options)
     if not path.exists():
         raise DataError(f"data not found: {data} (give a CSV/TSV/TXT/JSON/JSONL/Parquet file, a directory, a URL or hf:NAME)")
-    layout = detect_layout(path, options)
-    return RawData(frames=read_table(path, layout), source=str(path), label_names_file=find_label_names_file(path.parent),
-                   layout=layout)
-
-
-def read_table(path: Path, layout: FileLayout) -> dict[str, pd.DataFrame]:
-    """Read one file (one frame, or a JSON file's splits); no rows is an error."""
-    frames = read_frames(path, layout)
-    for split, frame in frames.items():
-        if frame.columns.duplicated().any():
-            dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
-            raise DataError(f"{path} has duplicate column names {dupes}; give each column a unique name")
-        if len(frame) == 0:
-            where = "" if split == "all" else f"'s {split} split"
-            raise DataError(f"{path}{where} has a header but no rows; add labeled rows" if not where
-                            else f"{path}{where} has no rows; add labeled rows")
-    return frames
+    layout, frames = read_file(path, options)
+    return RawData(frames=frames, source=str(path), label_names_file=find_label_names_file(path.parent), layout=layout)
 
 
 def split_files(directory: Path) -> dict[str, Path]:
@@ -116,17 +102,13 @@ def load_split_directory(directory: Path, options: ReadOptions) -> RawData:
             f"in it, like my-train.tsv; any of {', '.join(FORMATS)}) and optionally validation/dev and "
             f"test files; it holds {present[:10]}"
         )
-    layouts = {split: detect_layout(path, options) for split, path in files.items()}
-    frames = {split: _one_frame(path, layouts[split]) for split, path in files.items()}
-    return RawData(frames=frames, source=str(directory), label_names_file=find_label_names_file(directory),
-                   layout=layouts["train"], files={split: path.name for split, path in files.items()})
-
-
-def _one_frame(path: Path, layout: FileLayout) -> pd.DataFrame:
-    frames = read_table(path, layout)
-    if list(frames) != ["all"]:
-        raise DataError(f"{path} holds splits {sorted(frames)} itself; give that file as DATA, not its directory")
-    return frames["all"]
+    read = {split: read_file(path, options) for split, path in files.items()}
+    for split, (_, frames) in read.items():
+        if list(frames) != ["all"]:
+            raise DataError(f"{files[split]} holds splits {sorted(frames)} itself; give that file as DATA, not its directory")
+    return RawData(frames={split: frames["all"] for split, (_, frames) in read.items()}, source=str(directory),
+                   label_names_file=find_label_names_file(directory), layout=read["train"][0],
+                   files={split: path.name for split, path in files.items()})
 
 
 def find_label_names_file(directory: Path) -> Path | None:

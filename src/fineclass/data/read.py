@@ -226,6 +226,22 @@ def read_frames(path: Path, layout: FileLayout) -> dict[str, pd.DataFrame]:
         return {"all": pd.concat(list(iter_chunks(path, layout, 1 << 30)), ignore_index=True)}
 
 
+def read_file(path: Path, options: ReadOptions | None = None) -> tuple[FileLayout, dict[str, pd.DataFrame]]:
+    """Detect one file's layout and read it whole: {"all": frame}, or a JSON file's splits. A table without rows, or
+    with a column name twice, is an error that names the file."""
+    layout = detect_layout(path, options)
+    frames = read_frames(path, layout)
+    for split, frame in frames.items():
+        if frame.columns.duplicated().any():
+            dupes = sorted(set(frame.columns[frame.columns.duplicated()]))
+            raise DataError(f"{path} has duplicate column names {dupes}; give each column a unique name")
+        if len(frame) == 0:
+            where = "" if split == "all" else f"'s {split} split"
+            raise DataError(f"{path}{where} has a header but no rows; add labeled rows" if not where
+                            else f"{path}{where} has no rows; add labeled rows")
+    return layout, frames
+
+
 @contextmanager
 def reading_errors(path: Path, layout: FileLayout):
     """What a parser raises about the file's bytes, as one line that names the file."""
