@@ -1,4 +1,5 @@
-"""FineclassTrainer: the Hugging Face Trainer, extended only through its public hooks."""
+"""FineclassTrainer: the Hugging Face Trainer, extended through its public hooks (and one private one, the
+evaluation sampler, for which transformers has no public hook: see `_get_eval_sampler`)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,11 @@ class FineclassTrainer(Trainer):
         )
         return self.optimizer
 
+    # The one private hook we override: transformers 5.25 has no public one for the evaluation order.
+    # `get_eval_dataloader` (public) builds its sampler inside the private `_get_dataloader` by calling
+    # `self._get_eval_sampler`; overriding `get_eval_dataloader` instead would mean copying `_get_dataloader`'s
+    # column removal, collator wrapping and accelerate preparation. A length-grouped eval sampler would split a long
+    # text's windows, which must stay together and in order to be pooled per text.
     def _get_eval_sampler(self, eval_dataset):
         if self.ordered_eval:  # several processes: accelerate shards in order, and the gathered rows keep it
             return SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None
