@@ -63,7 +63,7 @@ def make_progress(progress):
 
         return ProgressCallback()  # tqdm.auto: a widget in a notebook, a bar in a terminal
     if progress == "rich":
-        from fineclass.training.callbacks import RichProgressCallback
+        from fineclass.progress import RichProgressCallback
 
         return RichProgressCallback()
     if isinstance(progress, str):

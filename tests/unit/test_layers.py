@@ -23,7 +23,7 @@ LAYERS = [
     {"serving"},
     {"training"},
     {"recipes"},
-    {"api"},
+    {"api", "progress"},
     {"commands", "cli", "__main__"},
 ]
 LEVEL = {name: i for i, names in enumerate(LAYERS) for name in names}

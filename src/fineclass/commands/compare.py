@@ -29,7 +29,7 @@ def compare(
 ) -> None:
     """Train or evaluate several candidates on the same split and test set, and rank them: metrics, speed and size."""
     from fineclass.recipes.compare.run import run_compare
-    from fineclass.training.callbacks import RichProgressCallback
+    from fineclass.progress import RichProgressCallback
     from fineclass.training.interrupt import TrainingInterrupted
 
     run_config = settings_of(data, options, output_dir, overwrite, "-compare")

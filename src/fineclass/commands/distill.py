@@ -34,7 +34,7 @@ def distill(
     from fineclass.config import build_config
     from fineclass.recipes.distill import check_distill_options, run_distillation
     from fineclass.rundir import output_errors
-    from fineclass.training.callbacks import RichProgressCallback
+    from fineclass.progress import RichProgressCallback
 
     check_distill_options(layers, student, temperature, alpha)
     if options.get("output_dir") is None:

@@ -28,7 +28,7 @@ def learning_curve(
 ) -> None:
     """Train at several training-set sizes on one fixed split, and show how the test score grows and where it flattens."""
     from fineclass.recipes.learning_curve import parse_sizes, run_learning_curve
-    from fineclass.training.callbacks import RichProgressCallback
+    from fineclass.progress import RichProgressCallback
     from fineclass.training.interrupt import TrainingInterrupted
 
     parsed = parse_sizes(sizes)

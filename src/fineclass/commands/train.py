@@ -32,7 +32,7 @@ def train(
 
     from fineclass.recipes.train import run_training
     from fineclass.rundir import output_errors
-    from fineclass.training.callbacks import RichProgressCallback
+    from fineclass.progress import RichProgressCallback
     from fineclass.training.interrupt import TrainingInterrupted
 
     try:

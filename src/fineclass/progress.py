@@ -1,4 +1,8 @@
-"""Trainer callbacks: a rich progress bar and per-epoch validation lines."""
+"""The progress display of a training run: a rich progress bar and a line per validation, as a TrainerCallback.
+
+It is UI, so it belongs to the caller, not to the training stage: the CLI's commands show it, and the Python API
+shows it for `progress="rich"`. It sits in the API's layer (tests/unit/test_layers.py), where both can import it:
+the API may not import the commands."""
 
 from __future__ import annotations
 
