@@ -144,6 +144,9 @@ class TrainConfig(DataConfig):
     """Multi-label thresholds tuned on validation: per-label, global, or fixed:T."""
     min_positives: int = 10
     """Labels with fewer validation positives than this get the global threshold instead of their own."""
+    calibration: Literal["none", "temperature", "platt", "auto"] = "auto"
+    """Calibration fitted on validation and folded into the model: temperature, platt (multi-label), none, or auto
+    (temperature for multi-class, Platt for multi-label, kept when it lowers ECE in a 2-fold cross-fit)."""
     class_weights: Literal["none", "balanced"] = "none"
     """Multi-class loss weights: none, or balanced (n / (classes · count))."""
     pos_weight: Literal["none", "balanced"] = "none"
@@ -209,7 +212,7 @@ GROUPS = {
                      "warmup_ratio", "weight_decay", "seed", "class_weights",
                      "pos_weight", "trainer_args"),
     "checkpoints": ("metric", "early_stopping", "save_steps", "save_total_limit", "keep_checkpoints"),
-    "thresholds": ("threshold", "thresholds", "min_positives"),
+    "thresholds": ("threshold", "thresholds", "min_positives", "calibration"),
     "output": ("output_dir", "overwrite", "baseline", "report"),
 }
 """The settings by kind: `--help` shows them in these panels, and a YAML config may nest them under these keys."""
@@ -440,6 +443,7 @@ CHECKS = (
     ("save_steps", lambda v: v is None or v >= 1, "must be >= 1"),
     ("save_total_limit", at_least(1), "must be >= 1"),
     ("class_weights", lambda v: v in ("none", "balanced"), "must be none or balanced"),
+    ("calibration", lambda v: v in ("none", "temperature", "platt", "auto"), "must be none, temperature, platt or auto"),
     ("pos_weight", lambda v: v in ("none", "balanced"), "must be none or balanced"),
     ("precision", lambda v: v in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
     ("metric", lambda v: v is None or v in KNOWN_METRICS, f"must be one of {', '.join(KNOWN_METRICS)}"),

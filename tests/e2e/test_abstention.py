@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from fineclass.errors import ConfigError
 from fineclass.inference.predictor import Predictor
-from fineclass.serving.app import ServeSettings, create_app
+from fineclass.recipes.serve import build_server
 from tests.conftest import run_cli
 from tests.serving_fixtures import TEXTS, save_classifier
 
@@ -68,7 +68,7 @@ def test_cli_predict_refuses_a_floor_over_1(multiclass_dir):
 
 def test_serve_floor_and_a_request_that_overrides_it(multiclass_dir):
     floor, below = middle_floor(Predictor.from_dir(multiclass_dir))
-    app = create_app(Predictor.from_dir(multiclass_dir, min_confidence=floor), ServeSettings(), multiclass_dir)
+    app = build_server(multiclass_dir, device="cpu", min_confidence=floor)  # as `fineclass serve --min-confidence`
     with TestClient(app) as client:
         served = client.post("/predict", json={"texts": TEXTS}).json()["predictions"]
         assert [p["abstained"] for p in served] == below.tolist()

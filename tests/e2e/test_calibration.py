@@ -11,16 +11,36 @@ from fineclass.inference.predictor import Predictor
 from tests.conftest import copy_run, run_cli
 
 
+def test_train_records_calibration_and_the_report_draws_it(multiclass_run):
+    run = multiclass_run[0]
+    record = json.loads((run / "model" / "calibration.json").read_text())
+    assert record["method"] == "auto" and record["fitted"] == "temperature"
+    assert set(record["cross_fit_ece"]) == {"before", "after"}
+    assert record["kept"] == (record["cross_fit_ece"]["after"] < record["cross_fit_ece"]["before"])
+    metrics = json.loads((run / "metrics.json").read_text())["calibration"]
+    assert set(metrics["test"]["before"]) == {"ece", "brier", "nll"}
+    assert set(metrics["test"]["coverage_at_accuracy"]) == {"0.90", "0.95", "0.99"}
+    assert (run / "plots" / "reliability.png").is_file() and (run / "plots" / "risk_coverage.png").is_file()
+    assert "Calibration and abstention" in (run / "report.html").read_text()
+
+
+def test_multilabel_train_fits_platt_before_tuning_thresholds(multilabel_run):
+    record = json.loads((multilabel_run[0] / "model" / "calibration.json").read_text())
+    assert record["fitted"] == "platt" and len(record["scale"]) == 3
+    assert "calibration" in json.loads((multilabel_run[0] / "metrics.json").read_text())
+
+
 def test_calibrate_twice_gives_the_same_model_and_figures(multiclass_run, tmp_path):
     run = copy_run(multiclass_run[0], tmp_path)
     texts = ["i feel so happy today", "sad and gloomy", "hello how are you"]
-    original = Predictor.from_dir(run).predict_logits(texts)
+    assert run_cli("calibrate", run, "--calibration", "none").exit_code == 0
+    raw = Predictor.from_dir(run).predict_logits(texts)
     first = run_cli("calibrate", run, "--calibration", "temperature")
     assert first.exit_code == 0, first.output
     assert "calibration temperature kept: validation ECE" in first.output
     record = json.loads((run / "model" / "calibration.json").read_text())
     calibrated = Predictor.from_dir(run).predict_logits(texts)
-    np.testing.assert_allclose(calibrated, original / record["temperature"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(calibrated, raw / record["temperature"], rtol=1e-4, atol=1e-5)
     metrics = json.loads((run / "metrics.json").read_text())["calibration"]
     assert metrics["kept"] is True and set(metrics["test"]) == {"before", "after", "aurc", "coverage_at_accuracy"}
     assert run_cli("calibrate", run, "--calibration", "temperature").exit_code == 0
@@ -28,7 +48,7 @@ def test_calibrate_twice_gives_the_same_model_and_figures(multiclass_run, tmp_pa
     again = json.loads((run / "metrics.json").read_text())["calibration"]
     assert again["temperature"] == pytest.approx(metrics["temperature"], rel=1e-3)
     assert run_cli("calibrate", run, "--calibration", "none").exit_code == 0
-    np.testing.assert_allclose(Predictor.from_dir(run).predict_logits(texts), original, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(Predictor.from_dir(run).predict_logits(texts), raw, rtol=1e-4, atol=1e-5)
 
 
 def test_temperature_keeps_accuracy_and_pipeline_matches_predict(multiclass_run, tmp_path):

@@ -15,6 +15,7 @@ from fineclass.commands.common import (
     user_errors,
 )
 from fineclass.commands.options import long_text_options, pop_long_texts
+from fineclass.errors import FineclassError
 
 SAFETY = "Safety and limits options"
 
@@ -35,6 +36,7 @@ def serve(
     precision: Annotated[str, typer.Option(help="Torch models: fp32, bf16 (about 1.8x the requests/s of fp32 under load on CPUs with AMX) or auto.")] = "fp32",
     device: Annotated[str, typer.Option(help=DEVICE_HELP)] = "auto",
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model before serving (about 25 s at start-up), then about 25% faster passes.")] = False,
+    min_confidence: Annotated[Optional[float], typer.Option(help="Mark answers less sure than this (0 to 1) as abstained; a request's min_confidence replaces it.", show_default="never abstain")] = None,
     api_key_file: Annotated[Optional[str], typer.Option(help="A file of API keys, one a line: /predict, /info and /metrics then need the header Authorization: Bearer KEY. FINECLASS_API_KEYS=KEY1,KEY2 adds keys too.", rich_help_panel=SAFETY)] = None,
     max_queue: Annotated[int, typer.Option(help="Requests waiting for the model at most; one more gets HTTP 503 with Retry-After.", rich_help_panel=SAFETY)] = 256,
     timeout_s: Annotated[float, typer.Option(help="Deadline of one request in seconds: past it HTTP 503 and its queued work dropped. /health answers 503 when the model finishes nothing for this long while work waits.", rich_help_panel=SAFETY)] = 30.0,
@@ -54,6 +56,8 @@ def serve(
     check_serve_options(port, max_wait_ms, max_batch_tokens, max_texts, max_chars, batch_size, max_queue, timeout_s)
     check_device(device, model_dir)
     check_precision(precision, None)
+    if min_confidence is not None and not 0 <= min_confidence <= 1:
+        raise FineclassError(f"--min-confidence must be from 0 to 1, got {min_confidence}; for example 0.8")
 
     def announce(listen) -> None:
         scheme = "https" if listen.ssl_certfile else "http"
@@ -67,4 +71,4 @@ def serve(
                 api_key_file=api_key_file, max_queue=max_queue, timeout_s=timeout_s, allowed_hosts=allowed_hosts,
                 cors_origins=cors_origins or (), limit_concurrency=limit_concurrency,
                 timeout_keep_alive=timeout_keep_alive, header_timeout_s=header_timeout_s, ssl_keyfile=ssl_keyfile,
-                ssl_certfile=ssl_certfile, access_log=access_log)
+                ssl_certfile=ssl_certfile, access_log=access_log, min_confidence=min_confidence)

@@ -11,6 +11,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from fineclass.config import DISTILL_ALPHA, DISTILL_TEMPERATURE, TrainConfig, load_config_file
 from fineclass.errors import ConfigError, DataError
 from fineclass.inference.predictor import Predictor
@@ -20,6 +22,7 @@ from fineclass.outputs import check_output_dir, write_text_atomic
 from fineclass.recipes.results import RunResult
 from fineclass.recipes.train import TrainHooks, TrainSetup, run_training
 from fineclass.rundir import CONFIG, DATA, RUN_OUTPUT, SplitsRecord, resolve_model_dir, run_dir_of
+from fineclass.training.calibration import fold_into_model_dir, inverse, read_folded_map
 from fineclass.training.distill import DistillCollator, DistillTrainer, Teacher, distillation_dataset, teacher_targets
 
 logger = logging.getLogger(__name__)
@@ -114,6 +117,9 @@ def build_layer_student(teacher_model_dir: Path, layers: int, target: Path) -> P
     if layers > total:
         raise ConfigError(f"--layers {layers}: the teacher has only {total} layers; use 1 to {total}")
     save_first_layers(teacher_model_dir, layers, target, head=True)
+    folded = read_folded_map(teacher_model_dir, AutoConfig.from_pretrained(teacher_model_dir).num_labels)
+    if not (np.allclose(folded.scale, 1) and np.allclose(folded.bias, 0)):
+        fold_into_model_dir(target, inverse(folded))  # the student starts from the teacher's uncalibrated head
     return target
 
 
@@ -164,7 +170,8 @@ def run_distillation(teacher: str | Path, config: TrainConfig, *, layers: int | 
         base = student or str(build_layer_student(model_dir, layers, Path(tmp) / "student"))
         student_name = student or f"first {layers} layers of {run_dir}"
         run_config = replace(student_config(config, run_dir, labels_file, label_space), model=base)
-        signal = Teacher(predictor, temperature, alpha, texts, source=str(run_dir), student=student_name)
+        signal = Teacher(predictor, temperature, alpha, texts, source=str(run_dir), student=student_name,
+                         folded=read_folded_map(model_dir, label_space.num_labels))
         result = run_training(run_config, progress=progress, announce=announce, hooks=DistillHooks(signal))
     result.config = replace(result.config, model=student_name)
     return result

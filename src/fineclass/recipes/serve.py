@@ -93,13 +93,15 @@ def build_server(model: str | Path, *, batching: bool = True, max_wait_ms: float
                  max_texts: int = 64, max_chars: int = 10_000, batch_size: int = 64, precision: str = "fp32",
                  device: str = "auto", compile: bool = False, port: int = 8000, on_compile=None, long_texts=None,
                  max_queue: int = 256, timeout_s: float = 30.0, host: str = "127.0.0.1", api_keys=(),
-                 api_key_file: str | Path | None = None, allowed_hosts=None, cors_origins=()):
+                 api_key_file: str | Path | None = None, allowed_hosts=None, cors_origins=(),
+                 min_confidence: float | None = None):
     """The FastAPI app for `model`, with its model loaded on the one thread that will run it.
 
     `long_texts` changes how texts over the window are read (a mode or a dict, as `Predictor.from_dir` takes it).
     `api_keys`, the lines of `api_key_file` and the comma-separated FINECLASS_API_KEYS are all accepted.
     `allowed_hosts`: Host names answered besides the loopback names (when `host` is loopback); None on another
-    host answers any name."""
+    host answers any name. `min_confidence`: answers less sure than it are marked abstained, unless a request
+    gives its own."""
     try:
         from fineclass.serving.app import ServeSettings, create_app
         from fineclass.serving.batcher import BatchingSettings, model_thread
@@ -116,7 +118,7 @@ def build_server(model: str | Path, *, batching: bool = True, max_wait_ms: float
     executor = model_thread()
     predictor = executor.submit(Predictor.from_dir, model, batch_size=batch_size, device=device,
                                 precision=resolve_precision(precision, device), compile=compile,
-                                long_texts=long_texts).result()
+                                long_texts=long_texts, min_confidence=min_confidence).result()
     if compile and isinstance(predictor.backend, TorchBackend) and on_compile:  # an ONNX export has nothing to compile
         on_compile()
     executor.submit(predictor.warm_up).result()  # the first request should not pay for compiling or kernel set-up

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+from transformers import AutoModelForSequenceClassification
 
 from fineclass.errors import ConfigError
 from fineclass.evaluation.calibration import AffineMap, calibration_metrics, cross_fit_ece, fit_map
-from fineclass.modeling import load_classifier
+from fineclass.outputs import atomic_path, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def inverse(mapping: AffineMap) -> AffineMap:
 
 def fold_into_model_dir(model_dir: Path, mapping: AffineMap) -> None:
     """Rewrite model.safetensors so its classification layer outputs `mapping` of what it output before."""
-    model, _ = load_classifier(model_dir)
+    # Loaded only to find the layer's name (a student being built has no tokenizer yet, so not load_classifier).
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True, trust_remote_code=False)
     name, _ = classifier_layer(model, model.config.num_labels)
     tensors = load_file(str(model_dir / WEIGHTS))
     weight, bias = tensors[f"{name}.weight"].double(), tensors.get(f"{name}.bias")
@@ -68,7 +70,8 @@ def fold_into_model_dir(model_dir: Path, mapping: AffineMap) -> None:
     dtype = tensors[f"{name}.weight"].dtype
     tensors[f"{name}.weight"] = (weight * scale[:, None]).to(dtype).contiguous()
     tensors[f"{name}.bias"] = (bias * scale + torch.as_tensor(mapping.bias, dtype=torch.float64)).to(dtype).contiguous()
-    save_file(tensors, str(model_dir / WEIGHTS), metadata={"format": "pt"})
+    with atomic_path(model_dir / WEIGHTS) as tmp:  # a killed process leaves the old weights, never half of the new
+        save_file(tensors, str(tmp), metadata={"format": "pt"})
 
 
 def read_folded_map(model_dir: Path, num_labels: int) -> AffineMap:
@@ -130,7 +133,7 @@ def calibrate_model_dir(model_dir: Path, logits: np.ndarray, y_true: np.ndarray,
     change = compose(new, inverse(folded))
     if not (np.allclose(change.scale, 1) and np.allclose(change.bias, 0)):
         fold_into_model_dir(model_dir, change)
-    (Path(model_dir) / CALIBRATION).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    write_json_atomic(Path(model_dir) / CALIBRATION, record)
     logger.info("calibration: %s (kept: %s), validation ECE %.4f -> %.4f", record["fitted"], record["kept"],
                 record["validation"]["before"]["ece"], record["validation"]["after"]["ece"])
     return record

@@ -24,6 +24,7 @@ from fineclass.inspection import model_summary
 from fineclass.modelcard import write_model_card
 from fineclass.modeling import build_model
 from fineclass.outputs import OURS, record_entries, remove_entries, replace_dir_atomic
+from fineclass.recipes.calibrate import calibrate_saved_model, calibration_report
 from fineclass.recipes.results import RunResult
 from fineclass.recipes.train.fit import Fitted
 from fineclass.recipes.train.hooks import TrainHooks
@@ -44,12 +45,13 @@ def finish(setup: TrainSetup, fitted: Fitted, hooks: TrainHooks | None = None) -
     model_dir = save_model(out, fitted.trainer, setup.tokenizer, setup.long_texts)
     # Score the saved model as `evaluate` and `predict` will load it (accelerate leaves the in-memory
     # model wrapped in bf16 autocast after mixed-precision training).
-    predictor = Predictor.from_dir(model_dir, batch_size=config.eval_batch_size, max_length=setup.max_length,
-                                   thresholds=np.full(space.num_labels, config.threshold))
-    if space.multi_label:
+    predictor, calibration = calibrate(setup, model_dir)
+    if space.multi_label:  # tuned on the calibrated validation scores
         predictor.thresholds = tune_on_validation(predictor, setup.frames["validation"], model_dir, config)
     recorded = hooks.recorded_config(config)
     metrics, test_result = collect_metrics(setup, fitted, predictor, setup.plan.apply(recorded))
+    if calibration is not None:
+        metrics["calibration"] = calibration_report(predictor, model_dir, setup.frames.get("test"), calibration)
     hooks.record(metrics["train"])
     if test_result is not None and config.baseline:
         metrics["baseline"] = baseline_metrics(setup.model_path, setup.tokenizer, space, setup.frames["test"], config,
@@ -81,6 +83,21 @@ def save_model(out: Path, trainer, tokenizer, long_texts: LongTexts | None = Non
     (staging / "training_args.bin").unlink(missing_ok=True)  # a Trainer pickle, not part of the model
     replace_dir_atomic(staging, out / MODEL)
     return out / MODEL
+
+
+def calibrate(setup: TrainSetup, model_dir: Path) -> tuple[Predictor, dict | None]:
+    """Fit the calibration on the validation split, fold it into the saved model, and load the calibrated model
+    (with no validation rows there is nothing to fit on: the model stays as trained, and the record is None)."""
+    config, validation = setup.config, setup.frames.get("validation")
+
+    def load() -> Predictor:
+        return Predictor.from_dir(model_dir, batch_size=config.eval_batch_size, max_length=setup.max_length,
+                                  thresholds=np.full(setup.label_space.num_labels, config.threshold))
+
+    if validation is None or not len(validation):
+        return load(), None
+    record = calibrate_saved_model(load(), model_dir, validation, config.calibration, config.seed)
+    return load(), record
 
 
 def tune_on_validation(predictor: Predictor, validation: pd.DataFrame, model_dir: Path, config: TrainConfig) -> np.ndarray:

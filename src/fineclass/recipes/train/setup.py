@@ -24,6 +24,7 @@ from fineclass.outputs import OutputKind, check_output_dir
 from fineclass.recipes.train.hooks import TrainHooks
 from fineclass.rundir import RUN_OUTPUT, LongTexts
 from fineclass.training.arguments import check_metric
+from fineclass.training.calibration import resolve_method
 from fineclass.training.distributed import is_main_process
 from fineclass.training.long_texts import choose_long_texts
 from fineclass.training.resume import check_same_split, find_checkpoint
@@ -112,6 +113,7 @@ def load_task(config: TrainConfig, announce=None, raw: RawData | None = None) ->
                         label_columns=config.label_columns, text_pair_column=config.text_pair_column)
     (announce or logger.info)(task.describe(config.data))
     check_metric(config.metric, task.label_space)
+    resolve_method(config.calibration, task.label_space.multi_label)  # platt on multi-class data is refused now
     frames = split_task(task, config.split, config.seed)
     frames["train"] = sample_stratified(frames["train"], config.max_train_samples, task.label_space.multi_label, config.seed)
     for split in ("validation", "test"):
