@@ -160,6 +160,18 @@ def min_confidence_over_one(ctx):
     pass
 
 
+@case("train d.csv --calibration foo", "an unknown --calibration for train",
+      "--calibration must be none, temperature, platt or auto, got 'foo'", "use one of the methods listed")
+def train_unknown_calibration(ctx):
+    write_toy()
+
+
+@case("train d.csv --calibration platt", "Platt scaling on multi-class data",
+      "--calibration platt is for multi-label models; use temperature (or auto) for multi-class", "use temperature or auto")
+def platt_on_multiclass(ctx):
+    write_toy()
+
+
 @case("calibrate model/ --calibration foo", "an unknown --calibration method",
       "--calibration 'foo' is not a method; use one of none, temperature, platt, auto", "use one of the methods listed")
 def unknown_calibration(ctx):
