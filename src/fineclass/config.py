@@ -25,6 +25,8 @@ SELECTION_METRICS = {
     True: ("f1_micro", "f1_macro", "f1_weighted", "f1_samples", "exact_match", "loss"),
 }
 """Validation metrics that can pick the best checkpoint, for multi-class (False) and multi-label (True) data."""
+TRACKERS = ("none", "mlflow", "tensorboard", "trackio", "wandb")
+"""--report-to's trackers: the Trainer's integrations that fineclass installs, tests or documents."""
 
 
 @dataclass
@@ -167,6 +169,11 @@ class TrainConfig(DataConfig):
     """Replace the outputs of an earlier run in output_dir."""
     trainer_args: dict[str, Any] | None = None
     """Any other TrainingArguments field, as KEY=VALUE (--trainer-arg lr_scheduler_type=cosine); recorded with the run."""
+    report_to: str = "none"
+    """Log the run to these trackers, comma-separated: none, mlflow, tensorboard, trackio, wandb (each needs its
+    package: pip install 'fineclass[mlflow]'). The run is named after the output directory."""
+    card_example: str | None = None
+    """A text for the model card's hub widget; without it the card has none (no training row is ever published)."""
 
     def __post_init__(self) -> None:
         """Coerce YAML-ish values (`2e-5` as a string) and check every value, so a TrainConfig built by hand is
@@ -214,6 +221,7 @@ GROUPS = {
     "checkpoints": ("metric", "early_stopping", "save_steps", "save_total_limit", "keep_checkpoints"),
     "thresholds": ("threshold", "thresholds", "min_positives", "calibration"),
     "output": ("output_dir", "overwrite", "baseline", "report"),
+    "tracking": ("report_to", "card_example"),
 }
 """The settings by kind: `--help` shows them in these panels, and a YAML config may nest them under these keys."""
 GROUP_OF = {name: group for group, names in GROUPS.items() for name in names}
@@ -459,7 +467,8 @@ def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
     problems = [f"{name} is required" for name, value in required if not value]
     problems += [f"--{name.replace('_', '-')} {rule}, got {shown(getattr(config, name))}"
                  for name, test, rule in CHECKS if not test(getattr(config, name))]
-    for check in (check_long_texts, lambda c: parse_strategy(c.thresholds), read_options):
+    for check in (check_long_texts, lambda c: parse_strategy(c.thresholds), read_options,
+                  lambda c: parse_report_to(c.report_to)):
         try:
             check(config)
         except ConfigError as err:
@@ -467,6 +476,17 @@ def validate_config(config: TrainConfig, require_paths: bool = True) -> None:
     problems += check_trainer_args(config.trainer_args)
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def parse_report_to(value) -> list[str]:
+    """The trackers in "mlflow,tensorboard" (or a list); `none` alone means no tracker."""
+    names = [n.strip().lower() for n in (value.split(",") if isinstance(value, str) else list(value or []))]
+    names = [n for n in dict.fromkeys(names) if n]
+    unknown = [n if n.isidentifier() else shown(n) for n in names if n not in TRACKERS]
+    if unknown:
+        raise ConfigError(f"--report-to {','.join(unknown)} is not a tracker; use none or any of "
+                          f"{', '.join(t for t in TRACKERS if t != 'none')}, comma-separated")
+    return [n for n in names if n != "none"]
 
 
 def check_long_texts(config: TrainConfig) -> None:

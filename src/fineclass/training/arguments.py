@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from transformers import TrainingArguments
 
-from fineclass.config import SELECTION_METRICS, TrainConfig
+from fineclass.config import SELECTION_METRICS, TrainConfig, parse_report_to
 from fineclass.errors import ConfigError, first_line
 from fineclass.labels import LabelSpace
 
@@ -50,7 +52,8 @@ def build_training_arguments(config: TrainConfig, checkpoint_dir: str, label_spa
         greater_is_better=metric not in ("loss", "eval_loss"),
         logging_strategy="steps",
         logging_steps=0.02,  # a share of all steps: about 50 loss points per run
-        report_to="none",
+        report_to=parse_report_to(config.report_to) or "none",  # --trainer-arg report_to=... still wins
+        run_name=Path(config.output_dir).resolve().name,  # trackers name the run after the output directory
         seed=config.seed,
         data_seed=config.seed,
         use_cpu=not torch.cuda.is_available(),

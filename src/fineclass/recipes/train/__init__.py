@@ -5,6 +5,7 @@
     model = build(setup)                        # the model with its surgery (reinit, mean layer, freeze, probe)
     write_run_inputs(setup, hooks)              # config.yaml, splits.json, data/
     fitted = fit(setup, model, progress, hooks) # the Trainer, stopped by a signal, continued from a checkpoint
+                                                # (inside the tracking run: --report-to mlflow logs it all)
     finish(setup, fitted, hooks)                # model/, thresholds, metrics.json, report.html, the model card
 
 A variant of training (distillation) passes `hooks`, an object with named methods the phases call (`hooks.py`).
@@ -25,6 +26,7 @@ from fineclass.recipes.train.fit import Fitted, fit
 from fineclass.recipes.train.hooks import TrainHooks
 from fineclass.recipes.train.setup import TrainSetup, load_task, set_up
 from fineclass.rundir import MODEL
+from fineclass.training.tracking import RunTracking
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +44,16 @@ def run_training(config: TrainConfig, progress: TrainerCallback | None = None, r
     recipe for a variant of training (see `recipes/distill.py`).
     """
     hooks, announce = hooks or TrainHooks(), announce or logger.info
+    tracking = RunTracking.for_config(config)  # a tracker's missing package is one line before anything loads
     setup = set_up(config, resume, raw, hooks, announce)
     open_run_dir(setup)
     model = build(setup, announce)
     write_run_inputs(setup, hooks)
-    fitted = fit(setup, model, progress, hooks, announce)
-    if fitted is None:  # another rank of a multi-process run: rank 0 writes the run
-        return RunResult(run_dir=setup.out, model_dir=setup.out / MODEL, metrics=None, label_space=setup.label_space,
-                         config=config)
-    return finish(setup, fitted, hooks)
+    with tracking.run(config):
+        fitted = fit(setup, model, progress, hooks, announce, tracking)
+        if fitted is None:  # another rank of a multi-process run: rank 0 writes the run
+            return RunResult(run_dir=setup.out, model_dir=setup.out / MODEL, metrics=None,
+                             label_space=setup.label_space, config=config)
+        result = finish(setup, fitted, hooks)
+        tracking.log_results()
+    return result

@@ -62,7 +62,7 @@ def finish(setup: TrainSetup, fitted: Fitted, hooks: TrainHooks | None = None) -
         record_entries(out, REPORT, PLOTS)
         write_report(out, space, test_result, list(setup.frames["test"]["text"]), metrics, predictor.thresholds,
                      f"fineclass report: {redact_source(config.data)} (test split)")
-    write_model_card(model_dir, recorded.model, space, metrics, metrics["train"])
+    write_model_card(model_dir, recorded.model, space, metrics, metrics["train"], config.card_example)
     if not config.keep_checkpoints:
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     return RunResult(run_dir=out, model_dir=model_dir, metrics=record, label_space=space, config=config)

@@ -23,6 +23,7 @@ from fineclass.training.distributed import end_process_group, is_main_process, s
 from fineclass.training.interrupt import StopOnSignal, TrainingInterrupted, stop_on_signals
 from fineclass.training.long_texts import texts_by_length
 from fineclass.training.trainer import MultiLabelCollator
+from fineclass.training.tracking import RunTracking
 from fineclass.training.weights import balanced_class_weights, balanced_pos_weight
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class Fitted:
 
 
 def fit(setup: TrainSetup, model, progress: TrainerCallback | None = None, hooks: TrainHooks | None = None,
-        announce=logger.info) -> Fitted | None:
+        announce=logger.info, tracking: RunTracking | None = None) -> Fitted | None:
     """Train `model`; None on the other ranks of a multi-process run (rank 0 writes the run).
 
     A SIGINT or SIGTERM stops at the next step with a checkpoint saved, and raises `TrainingInterrupted`.
@@ -48,6 +49,8 @@ def fit(setup: TrainSetup, model, progress: TrainerCallback | None = None, hooks
     precision = resolve_precision(setup.config.precision)
     hooks.prepare(setup, announce)
     trainer = build_trainer(setup, model, precision, progress, hooks)
+    if tracking is not None:
+        tracking.attach(trainer)
     stopper = StopOnSignal()
     trainer.add_callback(stopper)
     if is_main_process():
