@@ -68,7 +68,8 @@ def test_cli_predict_refuses_a_floor_over_1(multiclass_dir):
 
 def test_serve_floor_and_a_request_that_overrides_it(multiclass_dir):
     floor, below = middle_floor(Predictor.from_dir(multiclass_dir))
-    app = build_server(multiclass_dir, device="cpu", min_confidence=floor)  # as `fineclass serve --min-confidence`
+    # as `fineclass serve --min-confidence`; TestClient sends Host: testserver
+    app = build_server(multiclass_dir, device="cpu", min_confidence=floor, allowed_hosts=["testserver"])
     with TestClient(app) as client:
         served = client.post("/predict", json={"texts": TEXTS}).json()["predictions"]
         assert [p["abstained"] for p in served] == below.tolist()
