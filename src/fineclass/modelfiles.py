@@ -20,6 +20,7 @@ RESTORE_TOKENIZER = "copy the tokenizer files of its base model there"
 
 def check_model_files(model_dir: Path) -> dict:
     """config.json (returned), the tokenizer's JSON files and the safetensors weights of a local model directory."""
+    check_regular_files(model_dir)
     config = read_model_json(model_dir, "config.json", RESTORE)
     for name in ("id2label", "label2id"):
         if config.get(name) is not None and not isinstance(config[name], dict):
@@ -30,6 +31,14 @@ def check_model_files(model_dir: Path) -> dict:
             read_model_json(model_dir, name, RESTORE_TOKENIZER)
     check_weights(model_dir)
     return config
+
+
+def check_regular_files(model_dir: Path) -> None:
+    """A FIFO or a device where a model file belongs: reading it would wait forever (a FIFO) or never end (/dev/zero)."""
+    for entry in sorted(model_dir.iterdir()):
+        if entry.exists() and not entry.is_file() and not entry.is_dir():
+            raise ModelError(f"could not load model {model_dir}: its {entry.name} is not a regular file (a FIFO, socket "
+                             f"or device); {RESTORE}")
 
 
 def read_model_json(model_dir: Path, name: str, fix: str) -> dict:

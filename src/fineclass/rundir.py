@@ -6,7 +6,7 @@ import errno
 import json
 import shutil
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from fineclass.errors import ConfigError, FineclassError, ModelError, first_line
@@ -64,12 +64,18 @@ class RunMetrics:
 
     @classmethod
     def from_dict(cls, payload: dict) -> RunMetrics:
+        """The record of a payload; ValueError names what a damaged or hand-edited one lacks."""
+        missing = [f.name for f in fields(cls) if f.name not in payload and f.default is f.default_factory is MISSING]
+        wrong = [f.name for f in fields(cls) if "dict" in str(f.type) and payload.get(f.name) is not None
+                 and not isinstance(payload[f.name], dict)]
+        if missing or wrong:
+            raise ValueError(f"it has no {', '.join(missing)}" if missing else f"its {wrong[0]} is not an object")
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in payload.items() if key in known})
 
     @classmethod
     def read(cls, run_dir: Path) -> RunMetrics:
-        return cls.from_dict(json.loads((Path(run_dir) / METRICS).read_text(encoding="utf-8")))
+        return read_record(Path(run_dir) / METRICS, "metrics record", "delete it, or train the run again", cls.from_dict)
 
     def write(self, run_dir: Path) -> None:
         payload = self.to_dict()  # asdict's copy: redacting it leaves the record as it was

@@ -13,7 +13,7 @@ from fineclass.data.columns import match_columns
 from fineclass.data.load import load_raw_data
 from fineclass.data.prepare import prepare_task
 from fineclass.data.read import ReadOptions
-from fineclass.errors import DataError
+from fineclass.errors import DataError, first_line
 from fineclass.evaluation.metrics import multiclass_metrics, multilabel_metrics
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
@@ -77,7 +77,7 @@ def load_eval_frame(model_dir: Path, data: str | None, split: str, text_column=N
         if not path.is_file():
             saved = sorted(p.stem for p in (run_dir / DATA).glob("*.jsonl"))
             raise DataError(f"the run in {run_dir} has no {split!r} split; it has {saved}")
-        return pd.read_json(path, lines=True, dtype=False)
+        return read_saved_split(path)
     raw = raw or load_raw_data(data, options)
     columns = {"text_column": text_column, "label_column": label_column, "label_columns": label_columns,
                "text_pair_column": text_pair_column}
@@ -93,6 +93,27 @@ def load_eval_frame(model_dir: Path, data: str | None, split: str, text_column=N
         logger.debug("%s is one file: evaluating all %d rows", data, len(task.frames["all"]))
         return task.frames["all"]
     raise DataError(f"{data} has no {split!r} split; it has {sorted(task.frames)}")
+
+
+def read_saved_split(path: Path) -> pd.DataFrame:
+    """A split that train saved (data/<split>.jsonl): one record of text and label names a line. A damaged or
+    hand-edited file is one DataError, not pandas' ValueError or a TypeError deep in scoring."""
+    fix = "train the run again, or give DATA to evaluate on"
+    try:
+        frame = pd.read_json(path, lines=True, dtype=False)
+    except (ValueError, RecursionError) as err:  # pandas' parser: bad JSON, nesting past its limit
+        raise DataError(f"{path} is not a split that train saved ({first_line(err)}); {fix}") from None
+    texts = frame["text"] if "text" in frame.columns else [None] * len(frame)
+    labels = frame["labels"] if "labels" in frame.columns else [None] * len(frame)
+    pairs = frame["text_pair"] if "text_pair" in frame.columns else [""] * len(frame)
+    for line, (text, names, pair) in enumerate(zip(texts, labels, pairs), start=1):
+        if not (isinstance(text, str) and isinstance(pair, str) and isinstance(names, list)
+                and all(isinstance(name, str) for name in names)):
+            raise DataError(f"{path} is not a split that train saved (line {line} is not a record of a text and a "
+                            f"list of label names); {fix}")
+    if frame.empty:
+        raise DataError(f"{path} is not a split that train saved (it holds no rows); {fix}")
+    return frame
 
 
 def recorded_columns(reading: dict, raw) -> dict | None:
