@@ -18,13 +18,13 @@ import pandas as pd
 
 from fineclass.config import DEFAULT_MODEL, TrainConfig, build_config
 from fineclass.data.cleaned import Fixes, write_cleaned_copy
-from fineclass.data.duplicates import duplicate_groups, group_ids, nearest_neighbours, normalise_text
 from fineclass.data.load import RawData, load_raw_data
 from fineclass.data.prepare import TaskData, prepare_task
 from fineclass.data.read import ReadOptions
 from fineclass.devices import resolve_device, resolve_precision
 from fineclass.errors import ConfigError, DataError
-from fineclass.evaluation.audit_report import AUDIT_CSV, AUDIT_HTML, AUDIT_JSON, KINDS, AuditResult, write_audit_files
+from fineclass.evaluation.audit_findings import count_kinds, issue_table, row_kinds, suggested_labels
+from fineclass.evaluation.audit_report import AUDIT_CSV, AUDIT_HTML, AUDIT_JSON, AuditResult, write_audit_files
 from fineclass.evaluation.label_issues import RANKINGS, LabelIssues, find_label_issues
 from fineclass.inference.embed import MeanPooledEncoder
 from fineclass.labels import LabelSpace
@@ -100,17 +100,60 @@ def check_audit_options(options: AuditOptions) -> TrainConfig | None:
                              "seed": options.seed, "eval_batch_size": options.batch_size})
 
 
+@dataclass
+class AuditSetup:
+    """What setup_audit settles before any model runs: the output directory, the rows and the models to use."""
+
+    out: Path
+    raw: RawData
+    task: TaskData
+    rows: pd.DataFrame
+    """Every split's rows: split, row (the source row number), text, text_pair, labels."""
+    targets: np.ndarray
+    """Class ids, or a 0/1 matrix for multi-label."""
+    embedder: MeanPooledEncoder
+    train_config: TrainConfig | None
+    """Each fold's fine-tuning settings (model resolved); None for the fast way."""
+
+    @property
+    def labels(self) -> LabelSpace:
+        return self.task.label_space
+
+
 def run_audit(data: str | None, output_dir: str | Path, options: AuditOptions | None = None, *, overwrite: bool = False,
               read: ReadOptions | None = None, columns: dict | None = None, raw: RawData | None = None,
               progress: AuditProgress | None = None, announce=None) -> AuditResult:
     """Audit every row of every split of `data` and write the results into `output_dir`.
 
-    `columns`: prepare_task's keywords (text_column, label_column, label_columns, text_pair_column, label_names,
+    `columns`: the column keywords (text_column, label_column, label_columns, text_pair_column, label_names,
     multi_label); `raw`: data already in memory; `announce` gets the line that says how the data was read.
     """
-    options, columns, started = options or AuditOptions(), columns or {}, time.perf_counter()
+    options, started = options or AuditOptions(), time.perf_counter()
+    setup = setup_audit(data, Path(output_dir), options, overwrite, read, columns or {}, raw, announce)
+    vectors = embed_rows(setup.embedder, setup.rows, progress)
+    probs, mixing = out_of_fold(setup, vectors, options, progress)
+    issues = find_label_issues(setup.targets, probs, options.rank_by)
+    kinds, related = row_kinds(setup.rows, issues, vectors, options.similarity)
+    suggested = suggested_labels(issues, probs, setup.labels)
+    summary = {**audit_summary(options, setup.labels, setup.targets, probs, issues), **mixing,
+               "seconds": round(time.perf_counter() - started, 1)}
+    result = AuditResult(setup.out, issue_table(setup.rows, kinds, related, suggested, issues), count_kinds(kinds),
+                         setup.rows["split"].value_counts(sort=False).to_dict(), summary, probabilities=probs,
+                         label_names=setup.labels.names)
+    result.paths = write_audit_files(result, f"fineclass audit: {redact_source(setup.raw.source if data is None else data)}")
+    if options.fix:
+        record_entries(setup.out, CLEANED)
+        (setup.out / CLEANED).mkdir(exist_ok=True)
+        fixes = plan_fixes(setup.rows, kinds, suggested, options.fix, options.fix_test)
+        result.cleaned = write_cleaned_copy(setup.raw, setup.task, fixes, setup.out / CLEANED, read)
+        result.paths["cleaned"] = setup.out / CLEANED
+    return result
+
+
+def setup_audit(data, out: Path, options: AuditOptions, overwrite: bool, read, columns: dict, raw, announce) -> AuditSetup:
+    """Check the options, the output directory, the data and the models, in that order, then prepare the directory:
+    every mistake is reported before anything is written."""
     train_config = check_audit_options(options)
-    out = Path(output_dir)
     inputs = [("DATA", data), ("--label-names", columns.get("label_names")), ("--model", options.model),
               ("--embedder", options.embedder)]
     check_output_dir(out, AUDIT_OUTPUT, overwrite, inputs)
@@ -126,30 +169,13 @@ def run_audit(data: str | None, output_dir: str | Path, options: AuditOptions | 
     device = resolve_device("auto")
     embedder = MeanPooledEncoder(resolve_model_path(options.embedder), options.batch_size, device=device,
                                  precision=resolve_precision("auto", device))  # bf16: a third less CPU on emotion
-    model_path = check_model(options.model or DEFAULT_MODEL) if train_config else None
+    if train_config is not None:
+        train_config = replace(train_config, model=check_model(options.model or DEFAULT_MODEL))
     prepare_output_dir(out, AUDIT_OUTPUT, overwrite, inputs)
     record_entries(out, AUDIT_CSV, AUDIT_HTML, AUDIT_JSON)
-    vectors = embed_rows(embedder, rows, progress)
     labels = task.label_space
     targets = labels.encode(list(rows["labels"]) if labels.multi_label else [names[0] for names in rows["labels"]])
-    probs, mixing = out_of_fold(rows, labels, targets, vectors, options,
-                                train_config and replace(train_config, model=model_path), out, progress)
-    issues = find_label_issues(targets, probs, options.rank_by)
-    kinds, related = row_kinds(rows, issues, vectors, options.similarity)
-    suggested = suggested_labels(issues, probs, labels)
-    table = issue_table(rows, kinds, related, suggested, issues)
-    summary = {**audit_summary(options, labels, targets, probs, issues), **mixing,
-               "seconds": round(time.perf_counter() - started, 1)}
-    result = AuditResult(out, table, count_kinds(kinds), rows["split"].value_counts(sort=False).to_dict(), summary,
-                         probabilities=probs, label_names=labels.names)
-    result.paths = write_audit_files(result, f"fineclass audit: {redact_source(raw.source if data is None else data)}")
-    if options.fix:
-        record_entries(out, CLEANED)
-        (out / CLEANED).mkdir(exist_ok=True)
-        fixes = plan_fixes(rows, kinds, suggested, options.fix, options.fix_test)
-        result.cleaned = write_cleaned_copy(raw, task, fixes, out / CLEANED, read)
-        result.paths["cleaned"] = out / CLEANED
-    return result
+    return AuditSetup(out, raw, task, rows, targets, embedder, train_config)
 
 
 def check_model(name: str) -> str:
@@ -174,87 +200,24 @@ def embed_rows(embedder: MeanPooledEncoder, rows: pd.DataFrame, progress: AuditP
     return embedder.embed(list(rows["text"]), pairs, on_batch=progress.advance if progress is not None else None)
 
 
-def out_of_fold(rows, labels: LabelSpace, targets, vectors, options: AuditOptions, train_config: TrainConfig | None,
-                out: Path, progress: AuditProgress | None) -> tuple[np.ndarray, dict]:
+def out_of_fold(setup: AuditSetup, vectors: np.ndarray, options: AuditOptions,
+                progress: AuditProgress | None) -> tuple[np.ndarray, dict]:
     """(n, K) probabilities, each row's from the fold that held it out, and how the fast models were mixed."""
+    rows, labels, targets = setup.rows, setup.labels, setup.targets
     folds = fold_indices(targets, options.folds, options.seed)
     on_fold = progress.advance if progress is not None else None
     if progress is not None:
-        progress.stage("fine-tuning folds" if train_config else "fitting folds", len(folds))
-    if train_config is None:
+        progress.stage("fine-tuning folds" if setup.train_config else "fitting folds", len(folds))
+    if setup.train_config is None:
         texts = list(rows["text"] + " " + rows["text_pair"]) if "text_pair" in rows.columns else list(rows["text"])
         probs, weight = fast_probabilities(vectors, texts, targets, labels, folds, on_fold)
         return probs, {"embedding_weight": weight}
-    work = out / WORK_DIR
+    work = setup.out / WORK_DIR
     work.mkdir(exist_ok=True)
     try:
-        return fine_tuned_probabilities(rows, labels, folds, train_config, work, on_fold), {}
+        return fine_tuned_probabilities(rows, labels, folds, setup.train_config, work, on_fold), {}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def row_kinds(rows: pd.DataFrame, issues: LabelIssues, vectors: np.ndarray, similarity: float):
-    """Per row, its issue kinds and the rows each names (a duplicate's original, a near-duplicate's neighbour)."""
-    keys = [normalise_text(t) + (" || " + normalise_text(p) if "text_pair" in rows.columns else "")
-            for t, p in zip(rows["text"], rows.get("text_pair", rows["text"]))]
-    kinds: list[list[str]] = [[] for _ in range(len(rows))]
-    related: list[list[int]] = [[] for _ in range(len(rows))]
-    for i in np.flatnonzero(issues.is_issue):
-        kinds[i].append("label")
-    splits, label_sets = rows["split"].to_numpy(), [frozenset(names) for names in rows["labels"]]
-    for group in duplicate_groups(keys):
-        in_test = [i for i in group if splits[i] == "test"]
-        original = in_test[0] if in_test else group[0]
-        conflicting = len({label_sets[i] for i in group}) > 1
-        for i in group:
-            if conflicting:
-                kinds[i].append("conflicting-labels")
-                related[i].append(next(j for j in group if label_sets[j] != label_sets[i]))
-            if i == original:
-                continue
-            if in_test and splits[i] != "test":
-                kinds[i].append("leakage")
-                related[i].append(original)
-            elif not conflicting:
-                kinds[i].append("duplicate")
-                related[i].append(original)
-    neighbours, cosines = nearest_neighbours(vectors, group_ids(keys))
-    for i in np.flatnonzero(cosines >= similarity - 1e-6):
-        kinds[i].append("near-duplicate")
-        related[i].append(int(neighbours[i]))
-    return kinds, related
-
-
-def suggested_labels(issues: LabelIssues, probs: np.ndarray, labels: LabelSpace) -> list[list[str]]:
-    """The labels the model believes: its top class, or for multi-label the given labels with the flagged ones
-    flipped (the top label when that leaves none)."""
-    names = labels.names
-    if not labels.multi_label:
-        return [[names[i]] for i in issues.suggested]
-    return [[names[j] for j in np.flatnonzero(row)] or [names[int(top)]]
-            for row, top in zip(issues.suggested, probs.argmax(axis=1))]
-
-
-def issue_table(rows: pd.DataFrame, kinds, related, suggested, issues: LabelIssues) -> pd.DataFrame:
-    """audit.csv's lines: one per flagged row, the highest score (the least believable given label) first."""
-    flagged = [i for i, found in enumerate(kinds) if found]
-    where = [f"{s} row {r}" if s != "all" else f"row {r}" for s, r in zip(rows["split"], rows["row"])]
-    table = pd.DataFrame({
-        "row": rows["row"].to_numpy()[flagged], "split": rows["split"].to_numpy()[flagged],
-        "text": rows["text"].to_numpy()[flagged],
-        "given": [", ".join(rows["labels"].iloc[i]) for i in flagged],
-        "suggested": [", ".join(suggested[i]) for i in flagged],
-        "score": np.round(1 - issues.quality[flagged], 4),
-        "kind": ["; ".join(kinds[i]) for i in flagged],
-        "related": ["; ".join(where[j] for j in related[i]) for i in flagged],
-    })
-    if "text_pair" in rows.columns:
-        table.insert(3, "text_pair", rows["text_pair"].to_numpy()[flagged])
-    return table.iloc[np.argsort(-table["score"].to_numpy(), kind="stable")].reset_index(drop=True)
-
-
-def count_kinds(kinds) -> dict[str, int]:
-    return {kind: sum(kind in found for found in kinds) for kind in KINDS}
 
 
 def audit_summary(options: AuditOptions, labels: LabelSpace, targets, probs, issues: LabelIssues) -> dict:
