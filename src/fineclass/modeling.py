@@ -13,7 +13,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.models.bert.modeling_bert import eager_attention_forward
 
-from fineclass.errors import ModelError, first_line
+from fineclass.errors import ModelError, first_line, shown
 from fineclass.labels import LabelSpace
 from fineclass.modelfiles import check_label_count, check_model_files, check_tokenizer_files
 
@@ -52,10 +52,15 @@ def load_tokenizer(name_or_path: str):
 
 
 def check_padding(tokenizer, where: str) -> None:
-    """Batches are padded: a tokenizer without a padding token would fail at the first batch of two lengths."""
+    """Batches are padded: a tokenizer without a padding token would fail at the first batch of two lengths. And
+    the model reads input_ids: a tokenizer_config.json whose model_input_names leaves them out gives it nothing."""
     if tokenizer.pad_token is None:
         raise ModelError(f"the tokenizer of {where} has no padding token; copy the tokenizer files of its base model "
                          "there, or set pad_token in its tokenizer_config.json")
+    names = getattr(tokenizer, "model_input_names", None)
+    if not isinstance(names, (list, tuple)) or "input_ids" not in names:
+        raise ModelError(f"the tokenizer of {where} gives the model no input_ids (model_input_names in its "
+                         f"tokenizer_config.json is {shown(names)}); copy the tokenizer files of its base model there")
 
 
 ATTENTION_DROPOUT_FIELDS = ("attention_probs_dropout_prob", "attention_dropout")

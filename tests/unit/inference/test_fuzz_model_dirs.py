@@ -181,6 +181,7 @@ def check_mutated_model_dir(bases, multi_label: bool, changes: list[tuple]) -> N
 
 FOUND = (
     {"multi_label": True, "changes": [("config.json", "set", 573, [], 2)]},  # a label name that is a list: TypeError
+    {"multi_label": False, "changes": [("tokenizer_config.json", "add", 25, [], 2)]},  # model_input_names []: KeyError
 )
 test_mutated_model_dirs, test_mutated_model_dirs_thoroughly = tiers(
     check_mutated_model_dir, 50, found=FOUND, multi_label=st.booleans(), changes=mutations)
@@ -230,3 +231,13 @@ def test_a_deep_or_huge_json_file_loads_or_is_one_line(bases, tmp_path, name, ki
     else:
         assert len(predictions) == len(TEXTS) and kind == "20 MB line"
     assert time.perf_counter() - started < 30
+
+
+def test_a_tokenizer_that_gives_no_input_ids_is_one_line(bases, tmp_path):
+    model = Path(shutil.copytree(bases[False], tmp_path / "model"))
+    settings = json.loads((model / "tokenizer_config.json").read_text())
+    (model / "tokenizer_config.json").write_text(json.dumps({**settings, "model_input_names": ["attention_mask"]}))
+    with pytest.raises(FineclassError) as err:
+        Predictor.from_dir(model)
+    assert str(err.value) == (f"the tokenizer of {model} gives the model no input_ids (model_input_names in its "
+                              "tokenizer_config.json is ['attention_mask']); copy the tokenizer files of its base model there")
