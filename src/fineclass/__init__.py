@@ -18,6 +18,7 @@ _TYPES = {
     "Predictor": "fineclass.inference.predictor",
     "Prediction": "fineclass.inference.predictor",
     "TrainConfig": "fineclass.config",
+    "ReadOptions": "fineclass.data.options",
     "RunResult": "fineclass.recipes.results",
     "EvaluationResult": "fineclass.recipes.results",
     "RunMetrics": "fineclass.rundir",

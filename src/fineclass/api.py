@@ -30,10 +30,11 @@ from fineclass.config import (
     load_config_file,
     pop_long_texts,
 )
-from fineclass.data.read import ReadOptions
+from fineclass.data.options import READ_FIELDS, ReadOptions
 from fineclass.errors import ConfigError
 
-READ_OPTIONS = ("delimiter", "quotechar", "encoding", "header", "columns")
+READ_OPTIONS = READ_FIELDS
+"""The file-layout keywords: ReadOptions' fields."""
 
 
 def check_options(options: dict, known, function: str) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import json
-from dataclasses import dataclass, fields
+import warnings
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+from fineclass.data.options import READ_FIELDS, ReadOptions
 from fineclass.devices import PRECISIONS
 from fineclass.errors import ConfigError, shown
 from fineclass.outputs import write_text_atomic
@@ -53,16 +57,9 @@ class DataConfig:
     """Use at most this many training rows (a seeded random sample), for quick runs."""
     max_eval_samples: int | None = None
     """Score at most this many validation and test rows (seeded, stratified samples), for quick runs."""
-    delimiter: str | None = None
-    """Field delimiter of a CSV/TSV/TXT file; detected when not given."""
-    quotechar: str | None = None
-    """Quote character of a CSV/TSV/TXT file, or none to read quotes as text; detected when not given."""
-    encoding: str | None = None
-    """The file's text encoding; UTF-8, else detected (with a warning), when not given."""
-    header: bool | None = None
-    """False: the first line of a CSV/TSV/TXT file is data, not column names; detected when None."""
-    columns: str | None = None
-    """Names for the file's columns, comma-separated, in order (for a file without a header)."""
+    reading: ReadOptions = field(default_factory=ReadOptions)
+    """How a CSV/TSV/TXT file is read: its delimiter, quotechar, encoding, header and columns (`ReadOptions`). The
+    flags, YAML keys and Python keywords keep those flat names (--delimiter, `delimiter:`, `delimiter=`)."""
 
 
 @dataclass
@@ -178,10 +175,12 @@ class TrainConfig(DataConfig):
     def __post_init__(self) -> None:
         """Coerce YAML-ish values (`2e-5` as a string) and check every value, so a TrainConfig built by hand is
         checked as the CLI's is; DATA and output_dir are required only where a run starts (build_config)."""
-        for name in FIELD_NAMES:
+        for name in (f.name for f in fields(self)):
             value = getattr(self, name)
-            setattr(self, name, parse_split(value) if name == "split" else _coerce(name, value))
+            coerce = {"split": parse_split, "reading": coerce_reading}.get(name, functools.partial(_coerce, name))
+            setattr(self, name, coerce(value))
         validate_config(self, require_paths=False)
+        self.reading = read_options(self)  # checked: a mapping of flat values becomes the ReadOptions it describes
 
     @property
     def train_epochs(self) -> float:
@@ -189,7 +188,13 @@ class TrainConfig(DataConfig):
         return DEFAULT_EPOCHS if self.epochs is None else self.epochs
 
     def to_dict(self) -> dict[str, Any]:
-        values = dataclasses.asdict(self)
+        """The settings by their flat names (the read options as flags give them), as YAML and keywords take them."""
+        values = {}
+        for name in (f.name for f in fields(self)):
+            if name == "reading":
+                values.update(read_options(self).to_flags())
+            else:
+                values[name] = copy.deepcopy(getattr(self, name))
         values["split"] = list(self.split)
         return values
 
@@ -206,11 +211,47 @@ DISTILL_ALPHA = 0.1
 """The default weight of the hard labels: the student learns mostly from the teacher's softened outputs."""
 
 
-FIELD_NAMES = {f.name for f in fields(TrainConfig)}
+def accept_flat_reading(init):
+    """TrainConfig(delimiter=";", ...), as before the read options were nested: still accepted, with a warning.
+    (Flags, YAML keys and the keywords of fineclass.train() keep the flat names, without one.)"""
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        flat = {name: kwargs.pop(name) for name in READ_FIELDS if name in kwargs}
+        if flat:
+            warnings.warn(f"TrainConfig({', '.join(f'{name}=...' for name in flat)}) is deprecated: the read options "
+                          "are nested, give reading=ReadOptions(...) instead (fineclass.ReadOptions)",
+                          DeprecationWarning, stacklevel=2)
+            given = kwargs.get("reading")
+            kwargs["reading"] = {**(given.to_flags() if isinstance(given, ReadOptions) else given or {}), **flat}
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+TrainConfig.__init__ = accept_flat_reading(TrainConfig.__init__)
+
+
+def flat_reading_property(name: str) -> property:
+    def get(self):
+        warnings.warn(f"TrainConfig.{name} is deprecated: read config.reading.{name}", DeprecationWarning, stacklevel=2)
+        return read_options(self).to_flags()[name]
+
+    return property(get, doc=f"Deprecated: `reading.{name}`, as its flag gives it.")
+
+
+for _name in READ_FIELDS:  # config.delimiter and the rest, read-only, as before the read options were nested
+    setattr(DataConfig, _name, flat_reading_property(_name))
+
+OPTION_FIELDS = tuple(sub for f in fields(TrainConfig) for sub in (fields(ReadOptions) if f.name == "reading" else (f,)))
+"""Every option's dataclass field by its flat name, in TrainConfig's order (the read options at `reading`)."""
+OPTION_NAMES = tuple(f.name for f in OPTION_FIELDS)
+FIELD_NAMES = set(OPTION_NAMES)
+"""The names a flag, a YAML key or a Python keyword may take."""
 
 GROUPS = {
     "data": ("data", "text_column", "text_pair_column", "label_column", "label_columns", "label_names", "multi_label",
-             "split", "max_train_samples", "max_eval_samples", "delimiter", "quotechar", "encoding", "header", "columns"),
+             "split", "max_train_samples", "max_eval_samples", *READ_FIELDS),
     "model": ("model", "max_length", "precision", "attention_dropout"),
     "long_documents": ("long_texts", "head_tokens", "window_stride", "window_pooling", "max_windows"),
     "few_labels": ("min_steps", "pooling", "contrastive_weight", "linear_probe", "layer_lr_decay", "reinit_layers"),
@@ -313,12 +354,13 @@ def parse_split(text: str | list | tuple) -> tuple[float, float, float]:
 def build_config(file_values: dict[str, Any], flag_values: dict[str, Any]) -> TrainConfig:
     """Defaults, then the YAML file, then flags that were given (None means not given)."""
     merged = {**file_values, **{k: v for k, v in flag_values.items() if v is not None}}
-    config = TrainConfig(**merged)  # coerces and checks every value
+    reading = {name: merged.pop(name) for name in READ_FIELDS if name in merged}
+    config = TrainConfig(**merged, reading=reading)  # coerces and checks every value
     validate_config(config)
     return config
 
 
-FIELD_TYPES = {f.name: str(f.type) for f in fields(TrainConfig)}
+FIELD_TYPES = {f.name: str(f.type) for f in OPTION_FIELDS}
 LIST_FIELDS = ("text_column", "label_columns", "columns")
 """Comma-separated on the command line; a list of names is accepted too."""
 
@@ -326,7 +368,7 @@ LIST_FIELDS = ("text_column", "label_columns", "columns")
 def _coerce(name: str, value: Any) -> Any:
     """A YAML value to its field's type: PyYAML reads `2e-5` as a string, and `epochs: three` must not crash."""
     kind = FIELD_TYPES[name].replace(" | None", "")
-    kind = "str" if kind.startswith("Literal") else kind
+    kind = "str" if kind.startswith("Literal") or name in LIST_FIELDS else kind  # columns: "a,b" or a list of names
     if value is None or kind.startswith("tuple"):
         return value
     if kind.startswith("dict"):
@@ -495,12 +537,19 @@ def check_long_texts(config: TrainConfig) -> None:
               config.window_stride, config.window_pooling, config.max_windows)
 
 
-def read_options(config: DataConfig):
-    """The file-reading flags as `ReadOptions` (checked: one-character delimiter, a known encoding)."""
-    from fineclass.data.read import ReadOptions
+def coerce_reading(value) -> ReadOptions | dict:
+    """The read options as given: a ReadOptions, or a mapping of their flat names whose values are coerced here and
+    checked by `read_options` (with every other problem, in validate_config)."""
+    if isinstance(value, ReadOptions):
+        return value
+    if not isinstance(value, dict) or not set(value) <= set(READ_FIELDS):
+        raise ConfigError(f"reading must be a ReadOptions, or a mapping of {', '.join(READ_FIELDS)}; got {shown(value)}")
+    return {name: _coerce(name, given) for name, given in value.items()}
 
-    return ReadOptions(delimiter=config.delimiter, quotechar=config.quotechar, encoding=config.encoding,
-                       header=config.header, columns=config.columns)
+
+def read_options(config: DataConfig) -> ReadOptions:
+    """The file-reading options as `ReadOptions` (checked: one-character delimiter, a known encoding)."""
+    return config.reading if isinstance(config.reading, ReadOptions) else ReadOptions(**config.reading)
 
 
 def save_config(config: TrainConfig, path: Path) -> None:

@@ -86,12 +86,10 @@ def test_column_lists_are_accepted_as_lists():
 
 
 def test_every_field_is_in_one_group_and_yaml_may_nest_by_group(tmp_path):
-    from dataclasses import fields
-
-    from fineclass.config import GROUPS, TrainConfig
+    from fineclass.config import GROUPS, OPTION_FIELDS
 
     grouped = [name for names in GROUPS.values() for name in names]
-    assert sorted(grouped) == sorted(f.name for f in fields(TrainConfig))  # each field once
+    assert sorted(grouped) == sorted(f.name for f in OPTION_FIELDS)  # each option once
     path = tmp_path / "run.yaml"
     path.write_text("optimisation:\n  epochs: 2\n  learning-rate: 3e-4\nthresholds:\n  min_positives: 5\nseed: 7\n")
     assert load_config_file(path) == {"epochs": 2, "learning_rate": "3e-4", "min_positives": 5, "seed": 7}
@@ -135,3 +133,28 @@ def test_config_yaml_records_a_data_url_without_credentials_or_query(tmp_path):
     assert saved["data"] == "https://***@host/d.csv?***"
     assert config.data == "https://alice:pw@host/d.csv?token=abc"  # the run itself still reads the real URL
     assert "pw" not in (tmp_path / "config.yaml").read_text()
+
+
+def test_the_read_options_are_nested_and_keep_their_flat_names(tmp_path):
+    from fineclass.config import TrainConfig, save_config
+    from fineclass.data.options import ReadOptions
+
+    (tmp_path / "run.yaml").write_text("data:\n  delimiter: tab\n  columns: [text, label]\n")  # grouped YAML keys
+    config = build_config(load_config_file(tmp_path / "run.yaml"),
+                          {"data": "d.csv", "output_dir": "o", "quotechar": "none", "header": False})
+    assert config.reading == ReadOptions(delimiter="\t", quotechar="none", header=False, columns=("text", "label"))
+    assert config.reading.quotechar == ""  # given, and empty: quotes read as text
+    save_config(config, tmp_path / "config.yaml")
+    saved = load_config_file(tmp_path / "config.yaml")  # flat, as before, and read back the same
+    assert {k: saved[k] for k in ("delimiter", "quotechar", "encoding", "header", "columns")} == {
+        "delimiter": "\t", "quotechar": "none", "encoding": None, "header": False, "columns": "text,label"}
+    assert build_config(saved, {}).reading == config.reading
+    with pytest.warns(DeprecationWarning, match=r"TrainConfig\(delimiter=...\) is deprecated: the read options are "
+                                                r"nested, give reading=ReadOptions\(...\) instead"):
+        old = TrainConfig(data="d.csv", delimiter=";")
+    assert old.reading == ReadOptions(delimiter=";")
+    with pytest.warns(DeprecationWarning, match=r"TrainConfig.columns is deprecated: read config.reading.columns"):
+        assert config.columns == "text,label"
+    with pytest.raises(ConfigError, match=r"^--epochs must be > 0, got -1.0; --delimiter must be one character \(or "
+                                          r"tab\), got 'ab'$"):
+        TrainConfig(reading={"delimiter": "ab"}, epochs=-1)  # gathered with the other problems

@@ -9,13 +9,14 @@ import inspect
 import textwrap
 import types
 import typing
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, is_dataclass
 from functools import lru_cache
 from typing import Annotated, Optional
 
 import typer
 
-from fineclass.config import DEFAULT_MODEL, GROUP_OF, LONG_TEXTS, TrainConfig, pop_long_texts
+from fineclass.config import DEFAULT_MODEL, GROUP_OF, LONG_TEXTS, OPTION_FIELDS, TrainConfig, pop_long_texts
+from fineclass.data.options import READ_FIELDS, ReadOptions
 
 FLAGS = {
     "output_dir": ("--output-dir", "-o"),
@@ -37,7 +38,8 @@ SHOWN_DEFAULTS = {"output_dir": "runs/<data name>", "model": "bundled all-MiniLM
 
 @lru_cache(maxsize=None)
 def field_docs(cls: type) -> dict[str, str]:
-    """Each field's docstring (the string literal after it), for the class and its dataclass bases."""
+    """Each field's docstring (the string literal after it), for the class, its dataclass bases and the dataclasses
+    nested in its fields (TrainConfig.reading's ReadOptions: their options go by their own flat names)."""
     docs: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
         if not hasattr(klass, "__dataclass_fields__"):
@@ -46,6 +48,9 @@ def field_docs(cls: type) -> dict[str, str]:
         for node, after in zip(body, body[1:]):
             if isinstance(node, ast.AnnAssign) and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
                 docs[node.target.id] = " ".join(str(after.value.value).split())
+    for field in fields(cls):
+        if is_dataclass(field.default_factory):
+            docs.update(field_docs(field.default_factory))
     return docs
 
 
@@ -59,14 +64,14 @@ def shown_default(name: str, default) -> str | None:
 
 def option_help(name: str) -> tuple[str, str | bool]:
     """The field's docstring, and its default as typer shows it (False: none to show)."""
-    field = next(f for f in fields(TrainConfig) if f.name == name)
+    field = next(f for f in OPTION_FIELDS if f.name == name)
     default = shown_default(name, field.default if field.default is not MISSING else None)
     return field_docs(TrainConfig).get(name, ""), (default if default is not None else False)
 
 
 def cli_type(name: str):
     """The click-facing type of a field: tuples (split) and dicts (trainer_args) are given as strings."""
-    hint = typing.get_type_hints(TrainConfig)[name]
+    hint = typing.get_type_hints(ReadOptions if name in READ_FIELDS else TrainConfig)[name]
     optional = typing.get_origin(hint) in (typing.Union, types.UnionType)
     base = next(a for a in typing.get_args(hint) if a is not type(None)) if optional else hint
     origin = typing.get_origin(base)
@@ -77,16 +82,16 @@ def cli_type(name: str):
     return base
 
 
-READING = ("text_column", "text_pair_column", "label_column", "label_columns", "label_names", "delimiter", "quotechar",
-           "encoding", "header", "columns")
+FILE_READING = READ_FIELDS
+"""The file-layout options (ReadOptions' fields)."""
+READING = ("text_column", "text_pair_column", "label_column", "label_columns", "label_names", *FILE_READING)
 """How a file is read and which columns hold the text and labels: the options of every command that reads data."""
-FILE_READING = ("delimiter", "quotechar", "encoding", "header", "columns")
 
 
 def config_parameters(exclude: tuple[str, ...] = (), include: tuple[str, ...] | None = None) -> list[inspect.Parameter]:
-    """One keyword parameter per TrainConfig field (default None: "not given"), for a typer command's signature."""
+    """One keyword parameter per option (default None: "not given"), for a typer command's signature."""
     parameters = []
-    for field in fields(TrainConfig):
+    for field in OPTION_FIELDS:
         if field.name in exclude or (include is not None and field.name not in include):
             continue
         help_text, default = option_help(field.name)

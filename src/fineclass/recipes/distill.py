@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from fineclass.config import DISTILL_ALPHA, DISTILL_TEMPERATURE, TrainConfig, load_config_file
+from fineclass.data.options import ReadOptions
 from fineclass.errors import ConfigError, DataError
 from fineclass.inference.predictor import Predictor
 from fineclass.labels import LabelSpace
@@ -100,7 +101,7 @@ def student_config(config: TrainConfig, run_dir: Path, labels_file: Path, label_
     return replace(
         config, data=str(run_dir / DATA), text_column="text", label_column="labels", label_names=str(labels_file),
         text_pair_column="text_pair" if paired else None, label_columns=None, multi_label=label_space.multi_label,
-        delimiter=None, quotechar=None, encoding=None, header=None, columns=None,
+        reading=ReadOptions(),
         max_train_samples=None, max_eval_samples=None, split=(0.7, 0.2, 0.1),
         max_length=config.max_length if "max_length" in given else teacher.get("max_length"),
     )

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fineclass.config import TrainConfig
+from fineclass.data.options import ReadOptions
 from fineclass.evaluation.evaluate import encode_for_model
 from fineclass.labels import LabelSpace
 from fineclass.recipes.compare import spec as kinds
@@ -222,7 +223,7 @@ def train_once(model: str, output_dir: Path, ctx: CompareContext):
             ctx.config, model=model, output_dir=str(output_dir), data=str(ctx.data_dir),
             text_column="text", label_column="labels", label_names=str(ctx.data_dir / LABELS_FILE),
             text_pair_column="text_pair" if "text_pair" in ctx.frames["train"].columns else None,
-            label_columns=None, delimiter=None, quotechar=None, encoding=None, header=None, columns=None,
+            label_columns=None, reading=ReadOptions(),
             multi_label=ctx.labels.multi_label,
             max_train_samples=None, max_eval_samples=None,  # the written splits are already the samples
             overwrite=False,
