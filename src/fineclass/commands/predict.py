@@ -55,14 +55,7 @@ def predict(
     """Classify texts given on the command line or in a file (or many files, on Ray)."""
     from fineclass.inference.predictor import Predictor
 
-    if engine not in ("local", "ray"):
-        raise FineclassError(f"--engine must be local or ray, got {engine!r}")
-    if top_k < 1:
-        raise FineclassError(f"--top-k must be >= 1, got {top_k}")
-    if threshold is not None and not 0 < threshold < 1:
-        raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
-    if min_confidence is not None and not 0 <= min_confidence <= 1:
-        raise FineclassError(f"--min-confidence must be from 0 to 1, got {min_confidence}; for example 0.8")
+    check_predict_options(engine, top_k, threshold, min_confidence)
     if engine == "ray":
         predict_on_ray(model_dir, texts, input, output, text_column=text_column, text_pair_column=text_pair_column,
                        id_column=id_column, keep_columns=keep_columns, wide=wide, top_k=top_k, threshold=threshold,
@@ -70,24 +63,12 @@ def predict(
                        predictor_options={"batch_size": batch_size, "precision": precision, "device": device,
                                           "compile": compile, "min_confidence": min_confidence})
         return
-    if not texts and input is None:
-        raise FineclassError("give texts to classify, or --input FILE")
-    if input is not None and output is None:
-        raise FineclassError("--input needs --output FILE (.csv, .tsv or .jsonl) for the predictions")
-    if output is not None and output.exists() and not overwrite:
-        raise FineclassError(f"{output} already exists; pass --overwrite to replace it, or choose another --output")
-    if input is not None and not input.is_file():
-        raise FineclassError(f"input file not found: {input}")
+    check_local_files(texts, input, output, overwrite)
     long_texts = pop_long_texts(reading)
     plan = None
-    if input is not None:
-        from fineclass.inference.files import check_prediction_files
-        from fineclass.rundir import run_reading
-
-        options = ReadOptions(**reading)
-        plan = check_prediction_files(input, output, text_column, options, text_pair_column, run_reading(model_dir),
-                                      id_column, keep_columns, wide)  # before the model loads
-        console.print(plan.describe(input), soft_wrap=True, highlight=False, markup=False)
+    if input is not None:  # checked before the model loads
+        plan = plan_input_file(model_dir, input, output, text_column, text_pair_column, id_column, keep_columns, wide,
+                               ReadOptions(**reading))
     device = check_device(device, model_dir)
     predictor = Predictor.from_dir(model_dir, batch_size=batch_size, precision=check_precision(precision, device),
                                    compile=compile, device=device, long_texts=long_texts, min_confidence=min_confidence)
@@ -98,6 +79,41 @@ def predict(
     if predictor.texts_at_limit:
         err_console.print(f"warning: {predictor.texts_at_limit} text(s) reached the model's {predictor.max_length}-token "
                           "limit; anything longer was cut there and not seen by the model", soft_wrap=True)
+
+
+def check_predict_options(engine: str, top_k: int, threshold: float | None, min_confidence: float | None) -> None:
+    if engine not in ("local", "ray"):
+        raise FineclassError(f"--engine must be local or ray, got {engine!r}")
+    if top_k < 1:
+        raise FineclassError(f"--top-k must be >= 1, got {top_k}")
+    if threshold is not None and not 0 < threshold < 1:
+        raise FineclassError(f"--threshold must be between 0 and 1, got {threshold}")
+    if min_confidence is not None and not 0 <= min_confidence <= 1:
+        raise FineclassError(f"--min-confidence must be from 0 to 1, got {min_confidence}; for example 0.8")
+
+
+def check_local_files(texts, input: Path | None, output: Path | None, overwrite: bool) -> None:
+    """--engine local: texts or one --input file, with an --output that may be written."""
+    if not texts and input is None:
+        raise FineclassError("give texts to classify, or --input FILE")
+    if input is not None and output is None:
+        raise FineclassError("--input needs --output FILE (.csv, .tsv or .jsonl) for the predictions")
+    if output is not None and output.exists() and not overwrite:
+        raise FineclassError(f"{output} already exists; pass --overwrite to replace it, or choose another --output")
+    if input is not None and not input.is_file():
+        raise FineclassError(f"input file not found: {input}")
+
+
+def plan_input_file(model_dir: str, input: Path, output: Path, text_column, text_pair_column, id_column, keep_columns,
+                    wide: bool, options: ReadOptions):
+    """How --input is read and --output written, checked and printed before the model loads."""
+    from fineclass.inference.files import check_prediction_files
+    from fineclass.rundir import run_reading
+
+    plan = check_prediction_files(input, output, text_column, options, text_pair_column, run_reading(model_dir),
+                                  id_column, keep_columns, wide)
+    console.print(plan.describe(input), soft_wrap=True, highlight=False, markup=False)
+    return plan
 
 
 def predict_on_ray(model_dir: str, texts, input: Path | None, output: Path | None, *, reading: dict,

@@ -82,13 +82,18 @@ def explore_task(task: TaskData, tokenizer, max_length: int, output_dir: Path) -
     result.figures["words_by_class"] = plots.plot_words_by_class({n: v for n, v in words_by.items() if v}, figures / "words_by_class.png")
     result.figures["token_lengths"] = plots.plot_token_lengths(lengths, max_length, figures / "token_lengths.png")
     if task.label_space.multi_label:
-        per_text = [len(labels) for labels in frame["labels"]]
-        result.labels_per_text = {"mean": round(float(np.mean(per_text)), 3), "share_with_several": round(float(np.mean(np.array(per_text) > 1)), 4)}
-        result.figures["labels_per_text"] = plots.plot_labels_per_text(per_text, figures / "labels_per_text.png")
-        result.figures["cooccurrence"] = plots.plot_heatmap(
-            cooccurrence(frame["labels"], names), names, figures / "cooccurrence.png", "Label co-occurrence", "label", "label"
-        )
+        add_label_sets(result, frame["labels"], names, figures)
     return result
+
+
+def add_label_sets(result: Exploration, labels: pd.Series, names, figures: Path) -> None:
+    """Multi-label data: labels per text, and which labels occur together."""
+    per_text = [len(items) for items in labels]
+    result.labels_per_text = {"mean": round(float(np.mean(per_text)), 3), "share_with_several": round(float(np.mean(np.array(per_text) > 1)), 4)}
+    result.figures["labels_per_text"] = plots.plot_labels_per_text(per_text, figures / "labels_per_text.png")
+    result.figures["cooccurrence"] = plots.plot_heatmap(
+        cooccurrence(labels, names), names, figures / "cooccurrence.png", "Label co-occurrence", "label", "label"
+    )
 
 
 def long_texts_html(result: Exploration) -> str:

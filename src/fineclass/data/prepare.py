@@ -94,11 +94,7 @@ def prepare_task(
     """Pick columns, parse labels, name them, and drop rows without text or label."""
     first = raw.frames.get("train", raw.frames.get("all"))
     columns = choose_columns(first, text_column, label_column, label_columns, text_pair_column)
-    needed = columns.text + columns.labels + ([columns.text_pair] if columns.text_pair else [])
-    for split, frame in raw.frames.items():
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            raise DataError(f"the {split} split has no column {missing[0]!r}; its columns are {list(frame.columns)}")
+    check_columns_in_every_split(raw.frames, columns.text + columns.labels + ([columns.text_pair] if columns.text_pair else []))
     notes: list[str] = []
     parsed = {split: _parse_split(split, frame, columns) for split, frame in raw.frames.items()}
     dropped = {split: n for split, (_, n) in parsed.items()}
@@ -121,14 +117,26 @@ def prepare_task(
     if for_training:
         _check_labels_seen(frames, label_space)
     if columns.wide and not label_space.multi_label:
-        for split, frame in frames.items():
-            empty = [int(row) for row, items in zip(frame["row"], frame["labels"]) if not items]
-            if empty:
-                raise DataError(f"{_at(split, empty[0])}: every label column is 0, but the task is single-label "
-                                f"({len(empty)} such rows); give each row one label, or drop --single-label")
+        check_one_label_each(frames)
     label_column = ",".join(columns.labels)
     return TaskData(frames=frames, label_space=label_space, text_column=",".join(columns.text), label_column=label_column,
                     dropped=dropped, columns=columns, layout=raw.layout, notes=notes)
+
+
+def check_columns_in_every_split(frames: dict[str, pd.DataFrame], needed: list[str]) -> None:
+    for split, frame in frames.items():
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise DataError(f"the {split} split has no column {missing[0]!r}; its columns are {list(frame.columns)}")
+
+
+def check_one_label_each(frames: dict[str, pd.DataFrame]) -> None:
+    """Single-label data from one 0/1 column per label: every row needs a 1."""
+    for split, frame in frames.items():
+        empty = [int(row) for row, items in zip(frame["row"], frame["labels"]) if not items]
+        if empty:
+            raise DataError(f"{_at(split, empty[0])}: every label column is 0, but the task is single-label "
+                            f"({len(empty)} such rows); give each row one label, or drop --single-label")
 
 
 def _one_hot(frames) -> bool:

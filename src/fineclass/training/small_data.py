@@ -152,24 +152,9 @@ def fit_linear_probe(model, tokenizer, dataset, label_space, batch_size: int = 6
     coefficients into it. A class (or, multi-label, a label) that the rows do not show keeps its initial weights.
     Returns the number of rows it fitted on (0 when they hold one class only)."""
     from sklearn.linear_model import LogisticRegression
-    from transformers import DataCollatorWithPadding
 
     head = last_linear(model)
-    features: list[torch.Tensor] = []
-    hook = head.register_forward_hook(lambda module, args, output: features.append(args[0].detach().float()))
-    collate = DataCollatorWithPadding(tokenizer)
-    rows = dataset.select_columns([c for c in PROBE_INPUTS if c in dataset.column_names])
-    was_training, device = model.training, head.weight.device
-    model.eval()
-    try:
-        with torch.no_grad():
-            for start in range(0, len(rows), batch_size):
-                batch = collate([rows[i] for i in range(start, min(start + batch_size, len(rows)))])
-                model(**{name: tensor.to(device) for name, tensor in batch.items()})
-    finally:
-        hook.remove()
-        model.train(was_training)
-    x = torch.cat(features).cpu().numpy()
+    x = head_inputs(model, head, tokenizer, dataset, batch_size)
     labels = np.asarray(dataset["labels"])
     weight, bias = head.weight.detach().clone(), head.bias.detach().clone()
     if label_space.multi_label:
@@ -191,6 +176,27 @@ def fit_linear_probe(model, tokenizer, dataset, label_space, batch_size: int = 6
         head.weight.copy_(weight)
         head.bias.copy_(bias)
     return len(x)
+
+
+def head_inputs(model, head: torch.nn.Linear, tokenizer, dataset, batch_size: int = 64) -> np.ndarray:
+    """What `head` reads for each row of `dataset`, with dropout off and no gradient (the model's mode is restored)."""
+    from transformers import DataCollatorWithPadding
+
+    features: list[torch.Tensor] = []
+    hook = head.register_forward_hook(lambda module, args, output: features.append(args[0].detach().float()))
+    collate = DataCollatorWithPadding(tokenizer)
+    rows = dataset.select_columns([c for c in PROBE_INPUTS if c in dataset.column_names])
+    was_training, device = model.training, head.weight.device
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(rows), batch_size):
+                batch = collate([rows[i] for i in range(start, min(start + batch_size, len(rows)))])
+                model(**{name: tensor.to(device) for name, tensor in batch.items()})
+    finally:
+        hook.remove()
+        model.train(was_training)
+    return torch.cat(features).cpu().numpy()
 
 
 def last_linear(model) -> torch.nn.Linear:
