@@ -7,6 +7,7 @@ CPU); the thorough way fine-tunes a model per fold with `train`'s own recipe.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import warnings
 from dataclasses import replace
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -73,13 +75,23 @@ def fast_probabilities(vectors: np.ndarray, texts: list[str], targets: np.ndarra
     words = word_features(texts)
     embedded = np.zeros((len(targets), labels.num_labels))
     worded = np.zeros_like(embedded)
-    for train_rows, held_out in folds:
-        embedded[held_out] = fit_logreg(vectors, targets, labels, train_rows, EMBEDDING_C).predict_proba(vectors[held_out])
-        worded[held_out] = fit_logreg(words, targets, labels, train_rows, WORDS_C).predict_proba(words[held_out])
+    # Each fit runs on one thread, so the folds run side by side, one process per core (at most one per fold).
+    workers = Parallel(n_jobs=min(len(folds), os.cpu_count() or 1), return_as="generator")
+    fitted = workers(delayed(score_fold)(vectors, words, targets, labels, train_rows, held_out)
+                     for train_rows, held_out in folds)
+    for (_, held_out), (from_embedding, from_words) in zip(folds, fitted):
+        embedded[held_out], worded[held_out] = from_embedding, from_words
         if on_fold is not None:
             on_fold()
     weight = min(MIX_GRID, key=lambda w: log_loss(w * embedded + (1 - w) * worded, targets))
     return weight * embedded + (1 - weight) * worded, float(weight)
+
+
+def score_fold(vectors, words, targets, labels: LabelSpace, train_rows, held_out) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out rows' probabilities from the embedding model and from the words model of one fold."""
+    embedded = fit_logreg(vectors, targets, labels, train_rows, EMBEDDING_C).predict_proba(vectors[held_out])
+    worded = fit_logreg(words, targets, labels, train_rows, WORDS_C).predict_proba(words[held_out])
+    return embedded, worded
 
 
 def fit_logreg(features, targets: np.ndarray, labels: LabelSpace, rows: np.ndarray, c: float) -> LogregHead:
