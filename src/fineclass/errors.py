@@ -8,7 +8,11 @@ import reprlib
 
 
 class FineclassError(Exception):
-    """A problem with the user's input: its message says what is wrong and how to fix it."""
+    """A problem with the user's input: its message says what is wrong and how to fix it, in one line."""
+
+    def __init__(self, message: object = "", *args) -> None:
+        # One line, whatever it quotes: a path or a value the user gave may hold a newline.
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"), *args)
 
 
 class DataError(FineclassError):

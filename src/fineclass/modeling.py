@@ -206,9 +206,11 @@ def load_classifier(model_dir: str | Path):
     check_tokenizer_files(model_dir)
     check_label_count(model_dir, check_model_files(model_dir))
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True, trust_remote_code=False)
+        model, loading = AutoModelForSequenceClassification.from_pretrained(
+            model_dir, use_safetensors=True, trust_remote_code=False, output_loading_info=True)
     except Exception as err:  # whatever transformers raises on the directory's files (config values of a wrong type)
         raise ModelError(f"could not load the model in {model_dir}: {first_line(err)}") from None
+    check_weights_fit(model_dir, loading)
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
     except Exception as err:  # tokenizers and transformers raise many types (KeyError, AttributeError, ...) on bad files
@@ -238,6 +240,17 @@ def save_first_layers(model_path: str | Path, layers: int, target: Path, head: b
     model.save_pretrained(target)
     load_tokenizer(str(model_path)).save_pretrained(target)
     return model, total
+
+
+def check_weights_fit(model_dir: Path, loading: dict) -> None:
+    """A fine-tuned classifier loads whole. Weights its config.json's architecture lacks, or needs and the file lacks
+    (another model_type, more layers), would leave it predicting with random ones: transformers only warns."""
+    missing, unexpected = sorted(loading.get("missing_keys") or ()), sorted(loading.get("unexpected_keys") or ())
+    if missing or unexpected:
+        found = [f"{len(missing)} weights missing, like {missing[0]}" if missing else "",
+                 f"{len(unexpected)} unexpected, like {unexpected[0]}" if unexpected else ""]
+        raise ModelError(f"the weights in {model_dir} do not fit its config.json ({'; '.join(filter(None, found))}), so "
+                         "it would predict with random weights; restore config.json from the model's source")
 
 
 def model_max_length(tokenizer, model_config, requested: int | None) -> int:

@@ -37,8 +37,7 @@ def user_errors(command):
         try:
             return command(*args, **kwargs)
         except FineclassError as err:
-            # one line, whatever it quotes: a path or a value may hold a newline
-            print(f"error: {redact_text(str(err))}".replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)
+            print(f"error: {redact_text(str(err))}", file=sys.stderr)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -78,13 +77,14 @@ def load_any_model(model: str | None):
     from transformers import AutoModel
 
     from fineclass.config import DEFAULT_MODEL
+    from fineclass.modelfiles import check_model_files
     from fineclass.modeling import load_classifier, load_tokenizer, resolve_model_path
     from fineclass.rundir import resolve_model_dir
 
     name = model or DEFAULT_MODEL
     if Path(name).is_dir():
         directory = resolve_model_dir(name)
-        config = json.loads((directory / "config.json").read_text())
+        config = check_model_files(directory)  # config.json as a dict, or one line
         if any(a.endswith("ForSequenceClassification") for a in config.get("architectures") or []):
             return load_classifier(directory)
     path = resolve_model_path(name)
