@@ -329,3 +329,67 @@ def test_a_hostile_input_is_exit_0_or_one_line_and_changes_nothing(entry, tmp_pa
         assert new == [], f"{argv or 'the API'} wrote outside its output: {new}"
         release_fifos(tmp_path)
     assert {path: snapshot(path) for path in models} == models
+
+
+# ---- requests to the server (the ASGI app, with keys and a Host check) ------------------------------------------
+
+BIG = "x" * 1_000_000
+
+
+def chunks(total: int, size: int = 1 << 20):
+    """A body of `total` bytes sent in chunks, with no Content-Length."""
+    yield b'{"texts": ["'
+    for _ in range(total // size):
+        yield b"a" * size
+    yield b'"]}'
+
+
+REQUESTS = [  # (name, method, path, headers beyond the key, body)
+    ("an X-Request-ID of 1 MB", "POST", "/predict", {"X-Request-ID": BIG}, {"texts": ["happy"]}),
+    ("an Authorization header of 1 MB", "POST", "/predict", {"Authorization": "Bearer " + BIG}, {"texts": ["happy"]}),
+    ("an Authorization header of Latin-1 bytes", "POST", "/predict", {"Authorization": b"Bearer \xff\xfe\x00"}, {"texts": ["a"]}),
+    ("a Host header of 1 MB", "POST", "/predict", {"Host": BIG}, {"texts": ["happy"]}),
+    ("5,000 headers", "POST", "/predict", {f"X-Junk-{i}": "y" * 100 for i in range(5_000)}, {"texts": ["happy"]}),
+    ("a Content-Type of 100 KB", "POST", "/predict", {"Content-Type": "application/json; x=" + "y" * 100_000}, b'{"texts": ["a"]}'),
+    ("a query string of 60 KB (httpx's limit is 64 KB)", "POST", "/predict?q=" + "x" * 60_000, {}, {"texts": ["happy"]}),
+    ("a path out of the static files", "GET", "/static/../../../../etc/passwd", {}, None),
+    ("an encoded path out of the static files", "GET", "/static/%2e%2e/%2e%2e/%2e%2e/etc/passwd", {}, None),
+    ("TRACE", "TRACE", "/predict", {}, None),
+    ("PUT", "PUT", "/predict", {}, {"texts": ["happy"]}),
+    ("a chunked body of 20 MB without a length", "POST", "/predict", {"Content-Type": "application/json"}, chunks(20_000_000)),
+    ("JSON after a byte-order mark", "POST", "/predict", {"Content-Type": "application/json"}, b'\xef\xbb\xbf{"texts": ["a"]}'),
+    ("UTF-16 JSON", "POST", "/predict", {"Content-Type": "application/json; charset=utf-16"}, '{"texts": ["a"]}'.encode("utf-16")),
+    ("100,000 empty texts", "POST", "/predict", {}, {"texts": [""] * 100_000}),
+    ("texts of NUL characters", "POST", "/predict", {}, {"texts": ["\x00" * 1_000, "\x00"]}),
+    ("an Accept-Language of 100 KB on the page", "GET", "/", {"Accept-Language": "en;q=0.1," * 10_000}, None),
+    ("/info with an X-Request-ID of newlines", "GET", "/info", {"X-Request-ID": "a\tb c\x7f"}, None),
+]
+KEY = "hostile-test-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def server(classifier_dir):
+    from fastapi.testclient import TestClient
+
+    from fineclass.inference.predictor import Predictor
+    from fineclass.serving.app import ServeSettings, create_app
+    from fineclass.serving.security import AccessSettings
+
+    settings = ServeSettings(max_texts=8, access=AccessSettings(api_keys=(KEY,), allowed_hosts=("localhost",)))
+    with TestClient(create_app(Predictor.from_dir(classifier_dir), settings), base_url="http://localhost") as client:
+        yield client
+
+
+@pytest.mark.parametrize("name, method, path, headers, body", REQUESTS, ids=[r[0] for r in REQUESTS])
+def test_a_hostile_request_gets_a_2xx_or_a_one_line_4xx(server, name, method, path, headers, body):
+    from tests.serving_fixtures import assert_one_line_error
+
+    sent = {"Authorization": f"Bearer {KEY}", **headers}
+    content = None if body is None or isinstance(body, dict) else body
+    response = server.request(method, path, headers=sent, json=body if isinstance(body, dict) else None, content=content)
+    assert 200 <= response.status_code < 500, (response.status_code, response.content[:300])
+    if response.status_code >= 400:
+        assert_one_line_error(response)
+    assert len(response.headers.get("x-request-id", "")) <= 64 and KEY not in response.text
+    assert sum(len(k) + len(v) for k, v in response.headers.items()) < 4096  # nothing sent is echoed back
+    assert server.get("/health").status_code == 200
