@@ -6,7 +6,6 @@ looks for it (HF_TOKEN, then the cached `hf auth login`), and fineclass never wr
 
 from __future__ import annotations
 
-import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +13,6 @@ from pathlib import Path
 from fineclass.errors import ConfigError, FineclassError, ModelError, first_line
 from fineclass.outputs import MANIFEST, OURS
 from fineclass.rundir import MODEL, SPLITS
-
-logger = logging.getLogger(__name__)
 
 MODEL_CARD = "README.md"
 SKIPPED = [f"{OURS}*", f"**/{OURS}*"]
@@ -113,7 +110,6 @@ def push_model(run: str | Path, repo_id: str, *, private: bool = False, revision
                                    commit_message=commit_message or f"Upload {model_dir.name} with fineclass",
                                    ignore_patterns=list(SKIPPED))
     result.commit_url = commit.commit_url
-    logger.info("pushed %d files to %s", len(result.files), result.repo_id)
     return result
 
 
