@@ -53,7 +53,7 @@ class Manifest:
         try:
             payload = json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))
             return cls(command=str(payload["command"]), entries=[str(name) for name in payload["entries"]])
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, RecursionError):
             return None
 
     def write(self, directory: Path) -> None:

@@ -65,13 +65,7 @@ class RunMetrics:
     @classmethod
     def from_dict(cls, payload: dict) -> RunMetrics:
         """The record of a payload; ValueError names what a damaged or hand-edited one lacks."""
-        missing = [f.name for f in fields(cls) if f.name not in payload and f.default is f.default_factory is MISSING]
-        wrong = [f.name for f in fields(cls) if "dict" in str(f.type) and payload.get(f.name) is not None
-                 and not isinstance(payload[f.name], dict)]
-        if missing or wrong:
-            raise ValueError(f"it has no {', '.join(missing)}" if missing else f"its {wrong[0]} is not an object")
-        known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in payload.items() if key in known})
+        return record_of(cls, payload)
 
     @classmethod
     def read(cls, run_dir: Path) -> RunMetrics:
@@ -106,6 +100,18 @@ def load_json_object(path: Path) -> dict:
     if not isinstance(payload, dict):
         raise ValueError(f"holds {JSON_KINDS.get(type(payload), 'something else')}, not an object")
     return payload
+
+
+def record_of(cls, payload: dict):
+    """cls(**payload) for a record dataclass, its unknown keys left out; ValueError names what a damaged or
+    hand-edited payload lacks, or which of its objects is not one."""
+    missing = [f.name for f in fields(cls) if f.name not in payload and f.default is f.default_factory is MISSING]
+    wrong = [f.name for f in fields(cls) if "dict" in str(f.type) and payload.get(f.name) is not None
+             and not isinstance(payload[f.name], dict)]
+    if missing or wrong:
+        raise ValueError(f"it has no {', '.join(missing)}" if missing else f"its {wrong[0]} is not an object")
+    known = {f.name for f in fields(cls)}
+    return cls(**{key: value for key, value in payload.items() if key in known})
 
 
 def read_record(path: Path, what: str, fix: str, build):
@@ -271,9 +277,7 @@ class SplitsRecord:
 
     @classmethod
     def read(cls, run_dir: Path) -> SplitsRecord:
-        payload = json.loads((Path(run_dir) / SPLITS).read_text(encoding="utf-8"))
-        known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in payload.items() if key in known})
+        return read_record(Path(run_dir) / SPLITS, "splits record", "train the run again", lambda p: record_of(cls, p))
 
     def write(self, run_dir: Path) -> None:
         write_json_atomic(Path(run_dir) / SPLITS, {**asdict(self), "source": redact_source(self.source)})
@@ -307,7 +311,7 @@ def run_reading(path: str | Path) -> dict:
         return {}
     try:
         return SplitsRecord.read(run_dir).reading or {}
-    except (OSError, ValueError, TypeError):
+    except (OSError, FineclassError):  # unreadable or damaged: the columns are detected as for any data
         return {}
 
 

@@ -393,3 +393,72 @@ def test_a_hostile_request_gets_a_2xx_or_a_one_line_4xx(server, name, method, pa
     assert len(response.headers.get("x-request-id", "")) <= 64 and KEY not in response.text
     assert sum(len(k) + len(v) for k, v in response.headers.items()) < 4096  # nothing sent is echoed back
     assert server.get("/health").status_code == 200
+
+
+# ---- depth and size: a run's own JSON files, and the readers' formats the reader tests leave out -------------------
+
+LONG = "happy " * 3_500_000
+"""21 MB of text on one line."""
+
+
+def run_file_readers():
+    from fineclass.evaluation.evaluate import read_saved_split
+    from fineclass.outputs import MANIFEST, Manifest
+    from fineclass.rundir import METRICS, SPLITS, RunMetrics, SplitsRecord, run_reading
+
+    return {SPLITS: lambda run: (SplitsRecord.read(run), run_reading(run)), METRICS: RunMetrics.read,
+            MANIFEST: Manifest.read, "data/test.jsonl": lambda run: read_saved_split(run / "data" / "test.jsonl")}
+
+
+@pytest.mark.parametrize("content", [DEEP, json.dumps({"text": LONG, "labels": ["joy"], "command": LONG, "entries": [LONG]})],
+                         ids=["nested 10,000 deep", "a 20 MB line"])
+@pytest.mark.parametrize("name", ["splits.json", "metrics.json", ".fineclass-manifest.json", "data/test.jsonl"])
+def test_a_run_file_nested_deep_or_huge_reads_or_is_one_line(tmp_path, classifier_dir, name, content):
+    run = tmp_path / "run"
+    shutil.copytree(classifier_dir, run / "model")
+    (run / "data").mkdir()
+    (run / name).write_text(content)
+    try:
+        within_deadline(lambda: run_file_readers()[name](run), name, seconds=30)
+    except FineclassError as err:
+        assert "\n" not in str(err) and len(str(err)) < 1000, str(err)[:2000]
+
+
+def write_with_a_long_line(path: Path) -> None:
+    """Two labeled rows, the first of 20 MB, in the format the suffix says."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": [LONG, "so sad"], "label": ["joy", "sadness"]})
+    if path.suffix == ".json":
+        frame.to_json(path, orient="records")
+    elif path.suffix == ".parquet":
+        frame.to_parquet(path)
+    elif path.suffix == ".ft":
+        path.write_text(f"__label__joy {LONG}\n__label__sadness so sad\n")
+    else:  # label names: one 20 MB name among them
+        path.write_text(f"joy\n{LONG}\nsadness\n")
+
+
+@pytest.mark.parametrize("name", ["d.json", "d.parquet", "d.ft", "labels.txt"])
+def test_a_20_mb_line_in_a_reader_the_reader_tests_leave_out(tmp_path, name):
+    from fineclass.data.load import load_raw_data
+    from fineclass.data.prepare import prepare_task
+    from fineclass.inference.files import iter_input_chunks, plan_input
+
+    path = tmp_path / name
+    write_with_a_long_line(path)
+    data, names = (tmp_path / "d.csv", path) if name == "labels.txt" else (path, None)
+    if names:
+        data.write_text("text,label\nglad,0\nsad,2\n")
+
+    def read_as_train_and_predict_do():
+        task = prepare_task(load_raw_data(str(data)), label_names_file=names)
+        plan = plan_input(data, None)
+        return task, [len(text) for chunk in iter_input_chunks(data, 50, layout=plan.layout) for text in plan.texts(chunk)]
+
+    try:
+        task, lengths = within_deadline(read_as_train_and_predict_do, name, seconds=60)
+    except FineclassError as err:
+        assert "\n" not in str(err) and len(str(err)) < 1000, str(err)[:2000]
+    else:
+        assert len(task.frames["all"]) == 2 and (names or max(lengths) >= 20_000_000)
