@@ -30,6 +30,11 @@ def load_yaml(text: str, where: str) -> Any:
         value = yaml.load(text, Loader=LOADER)  # noqa: S506 (a safe loader)
     except RecursionError:  # the composer's recursion, past a few hundred levels
         raise ConfigError(f"{where} nests values more than {MAX_DEPTH} levels deep; write the settings flat") from None
+    except yaml.YAMLError:
+        raise
+    except Exception as err:  # PyYAML's own constructors on a tagged value: !!float "" (IndexError), !!bool x (KeyError)
+        raise yaml.YAMLError(f"a tagged value cannot be read as its tag says ({type(err).__name__}: "
+                             f"{first_line(err)})") from None
     check_size(value, where)
     return value
 

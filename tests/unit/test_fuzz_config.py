@@ -118,7 +118,8 @@ test_config_files, test_config_files_thoroughly = tiers(
            {"content": b"\xff\xfe"}, {"content": b"[" * 10_000}, {"content": b"epochs: " + b"[" * 10_000 + b"]" * 10_000},
            {"content": b'"hub_\\nx": 1\n'}, {"content": (BOMB + "epochs: *i\n").encode()},
            {"content": (BOMB + "trainer_args: {lr_scheduler_kwargs: *i}\n").encode()},
-           {"content": b"trainer_args: &a {lr_scheduler_kwargs: *a}\n"}, {"content": b"trainer_args: {run_name: 2026-12-07}\n"}))
+           {"content": b"trainer_args: &a {lr_scheduler_kwargs: *a}\n"}, {"content": b"trainer_args: {run_name: 2026-12-07}\n"},
+           {"content": b"!!float"}, {"content": b"epochs: !!bool x\n"}, {"content": b"seed: !!timestamp 2001-02-30\n"}))
 test_trainer_arg_lists, test_trainer_arg_lists_thoroughly = tiers(
     check_trainer_args, 100, items=trainer_arg_items, in_yaml=st.booleans(),
     found=({"items": ["lr_scheduler_kwargs=" + "[" * 10_000], "in_yaml": False}, {"items": ["a\nb=1"], "in_yaml": False}))
@@ -139,6 +140,8 @@ TOO_DEEP = "nests values more than 100 levels deep; write the settings flat"
     ((BOMB + "epochs: *i\n").encode(), "expands to more than 100,000 values (YAML aliases repeat their anchor's value "
                                       "wherever they appear); write the settings out without aliases"),
     (b'"hub_\\nx": 1\n', "has unknown keys ['hub_\\nx']; known keys are "),
+    (b"!!float", "is not valid YAML: a tagged value cannot be read as its tag says (IndexError: string index out of range)"),
+    (b"epochs: !!bool x\n", "is not valid YAML: a tagged value cannot be read as its tag says (KeyError: 'x')"),
 ])
 def test_hostile_config_files_are_one_line(content, message, tmp_path):
     (tmp_path / "c.yaml").write_bytes(content)
