@@ -53,14 +53,21 @@ def add_duplicate_kinds(rows: pd.DataFrame, keys: list[str], kinds, related) -> 
                 related[i].append(original)
 
 
-def suggested_labels(issues: LabelIssues, probs: np.ndarray, labels: LabelSpace) -> list[list[str]]:
+def suggested_labels(issues: LabelIssues, probs: np.ndarray, labels: LabelSpace, targets: np.ndarray) -> list[list[str]]:
     """The labels the model believes: its top class, or for multi-label the given labels with the flagged ones
-    flipped (the top label when that leaves none)."""
+    flipped. When that leaves none, the most probable label that was not just flagged as wrong (GoEmotions'
+    "u are a real piece of shit", given neutral with neutral flagged, would otherwise get neutral back)."""
     names = labels.names
     if not labels.multi_label:
         return [[names[i]] for i in issues.suggested]
-    return [[names[j] for j in np.flatnonzero(row)] or [names[int(top)]]
-            for row, top in zip(issues.suggested, probs.argmax(axis=1))]
+    suggested = []
+    for flipped, row_probs, given in zip(issues.suggested, probs, targets):
+        kept = [names[j] for j in np.flatnonzero(flipped)]
+        if not kept:
+            removed = (given >= 0.5) & (flipped == 0)
+            kept = [names[int(np.argmax(np.where(removed, -np.inf, row_probs)))]]
+        suggested.append(kept)
+    return suggested
 
 
 def issue_table(rows: pd.DataFrame, kinds, related, suggested, issues: LabelIssues) -> pd.DataFrame:

@@ -134,7 +134,7 @@ def run_audit(data: str | None, output_dir: str | Path, options: AuditOptions | 
     probs, mixing = out_of_fold(setup, vectors, options, progress)
     issues = find_label_issues(setup.targets, probs, options.rank_by)
     kinds, related = row_kinds(setup.rows, issues, vectors, options.similarity)
-    suggested = suggested_labels(issues, probs, setup.labels)
+    suggested = suggested_labels(issues, probs, setup.labels, setup.targets)
     summary = {**audit_summary(options, setup.labels, setup.targets, probs, issues), **mixing,
                "seconds": round(time.perf_counter() - started, 1)}
     result = AuditResult(setup.out, issue_table(setup.rows, kinds, related, suggested, issues), count_kinds(kinds),
