@@ -138,7 +138,7 @@ def test_report_and_baseline(trained_run, tmp_path):
     page = (out / "report.html").read_text()
     assert f"{test['accuracy']:.4f}" in page and f"{baseline['accuracy']:.4f}" in page
     assert "Split balance" in page and abs(metrics["label_shares"]["train"]["joy"] - metrics["label_shares"]["test"]["joy"]) < 0.02
-    assert len(re.findall(r'src="data:image/png;base64,', page)) == 4  # 2 confusion matrices, 2 curves
+    assert len(re.findall(r'src="data:image/png;base64,', page)) == 6  # 2 confusion matrices, 2 curves, reliability, risk-coverage
     for png in ("confusion_matrix", "confusion_matrix_normalized", "loss", "selection_metric"):
         assert (out / "plots" / f"{png}.png").read_bytes()[:4] == b"\x89PNG"
     result = run_cli("evaluate", out, "--report-dir", tmp_path / "ev")
