@@ -1,7 +1,8 @@
 """Hostile inputs beyond the bad-input catalogue's, through every entry point: train, evaluate, predict, explore,
 export, serve and the Python API.
 
-Each command gives exit 0, or exit 2 with one `error:` line as its last; never a traceback; within a deadline (a FIFO
+Each command gives exit 0, or exit 2 with one `error:` line as its last (each input runs through the commands that
+read it; train only where reading is not enough, as a run costs seconds); never a traceback; within a deadline (a FIFO
 must not hang it). The server answers a 2xx or a one-line 4xx, never a 5xx. And no file outside the command's output
 directories (`out*`) changes: every file's hash and mtime, links and FIFOs by what they are, are the same after.
 """
@@ -134,15 +135,15 @@ DATA = [
     Hostile("a CSV with NUL bytes in its texts", nul_bytes, data_commands("d.csv"), train_api("d.csv")),
     Hostile("a CSV of one column", one_column, data_commands("d.csv"), train_api("d.csv")),
     Hostile("a file of only double quotes", only_quotes, data_commands("d.csv"), train_api("d.csv")),
-    Hostile("a UTF-16 CSV with a BOM", utf16_with_bom, data_commands("d.csv")),
+    Hostile("a UTF-16 CSV with a BOM", utf16_with_bom, data_commands("d.csv")[1:]),
     Hostile("DATA a symlink to itself", symlink_loop, data_commands("d.csv"), train_api("d.csv")),
-    Hostile("a data directory with a link to its parent", directory_linking_to_itself, data_commands("d.csv")[:2]),
+    Hostile("a data directory with a link to its parent", directory_linking_to_itself, data_commands("d.csv")[1:2]),
     Hostile("DATA a FIFO", fifo, data_commands("d.csv") + [["train", "toy.csv", "--label-names", "d.csv", *TRAIN]],
             train_api("d.csv")),
     Hostile("a split directory whose test file is a FIFO", fifo_among_split_files, data_commands("d.csv")[:2]),
-    Hostile("a CSV of 10,000 columns", ten_thousand_columns, data_commands("d.csv")[1:2] + data_commands("d.csv")[3:]),
-    Hostile("every row its own label", every_row_its_own_label, data_commands("d.csv")[:2]),
-    Hostile("labels with terminal escapes and rich markup", terminal_escapes_in_labels, data_commands("d.csv")[:2]),
+    Hostile("a CSV of 10,000 columns", ten_thousand_columns, data_commands("d.csv")[1:2]),
+    Hostile("every row its own label", every_row_its_own_label, data_commands("d.csv")[:1]),
+    Hostile("labels with terminal escapes and rich markup", terminal_escapes_in_labels, data_commands("d.csv")[1:2]),
     Hostile("a path with a newline", lambda: None, [["train", "no\nsuch.csv", *TRAIN], ["predict", "model", "--input", "a\nb"]],
             train_api("no\nsuch.csv")),
 ]
