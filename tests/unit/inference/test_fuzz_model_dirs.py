@@ -53,6 +53,8 @@ def many_labels(count: int) -> dict:
 json_values = st.recursive(scalars | st.sampled_from(LABEL_MAPS) | st.sampled_from([3, 10_000]).map(many_labels),
                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8) | st.sampled_from(KEYS),
                                                                                         inner, max_size=4), max_leaves=10)
+# config.json, the tokenizer and changes of values are drawn more often: most changes of bytes stop at the first JSON
+# check, and with them 1 example in 10 got as far as predicting; with this mix, 1 in 5.
 mutations = st.lists(st.tuples(
     st.sampled_from(FILES + ["config.json", "config.json", "tokenizer.json", "tokenizer_config.json"]),
     st.sampled_from(["set", "set", "set", "add", "add", "add", "delete", "delete", "nest", "truncate", "flip", "remove",
