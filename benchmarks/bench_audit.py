@@ -146,7 +146,26 @@ def run_read(args) -> dict:
         print(f"{position:2d}. row {line.row} [{line.split}] score {line.score:.3f}: {line.text!r}\n"
               f"    given: {line.given}   suggested: {line.suggested}   kind: {line.kind}")
     return {"rows": result.rows, "flagged": len(issues), "counts": result.counts, "summary": result.summary,
-            "seconds": round(seconds, 1), "shown": shown.to_dict(orient="records")}
+            "seconds": round(seconds, 1), "cleanlab": cleanlab_multilabel(args.data, result, set(labelled["row"].tolist())),
+            "shown": shown.to_dict(orient="records")}
+
+
+def cleanlab_multilabel(data: str, result, ours: set[int]) -> dict:
+    """cleanlab's multi-label find_label_issues on the audit's own probabilities (DATA must be one file)."""
+    try:
+        from cleanlab.filter import find_label_issues
+    except ImportError:
+        return {"skipped": "cleanlab is not importable (PYTHONPATH=/tmp/cleanlab-pkgs)"}
+    from fineclass.data.load import load_raw_data
+    from fineclass.data.prepare import prepare_task
+
+    task = prepare_task(load_raw_data(data))
+    index = {name: i for i, name in enumerate(result.label_names)}
+    given = [[index[name] for name in names] for names in task.frames["all"]["labels"]]
+    start = time.perf_counter()
+    theirs = set(np.flatnonzero(find_label_issues(given, result.probabilities, multi_label=True)).tolist())
+    return {"seconds": round(time.perf_counter() - start, 1), "flagged": len(theirs), "flagged_by_both": len(theirs & ours),
+            "jaccard_with_fineclass": round(len(theirs & ours) / max(len(theirs | ours), 1), 4)}
 
 
 def main() -> None:
