@@ -43,3 +43,14 @@ def test_a_one_megabyte_text_is_truncated_with_a_warning(tiny_model_dir, tmp_pat
     assert f"{split}: 1 of " in result.stderr and "texts are longer than 64 tokens" in result.stderr
     predicted = run_cli("predict", out, "happy " * 175_000, "--json")
     assert predicted.exit_code == 0 and json.loads(predicted.stdout)["labels"]
+
+
+def test_training_on_texts_the_vocabulary_cannot_read_warns(tiny_model_dir, tmp_path):
+    frame = make_texts(60)
+    frame["text"] = ["zorblax quux " + text.split()[0] for text in frame["text"]]  # 2 of 3 tokens are [UNK]
+    data = tmp_path / "unread.csv"
+    frame.to_csv(data, index=False)
+    result = run_cli("train", data, "--model", tiny_model_dir, "-o", tmp_path / "run", *QUICK)
+    assert result.exit_code == 0, result.output + str(result.exception)
+    assert "67% of the texts' tokens are [UNK] for this model's vocabulary" in result.stderr
+    assert "multilingual" in result.stderr

@@ -88,3 +88,19 @@ def test_texts_cut_at_the_token_limit_get_one_warning(tiny_model_dir, tmp_path):
     long = run_cli("predict", model, "mad " * 300, "--input", tmp_path / "in.csv", "--output", tmp_path / "out.csv")
     assert long.exit_code == 0, long.output
     assert "warning: 3 text(s) reached the model's 64-token limit; anything longer was cut there" in long.stderr
+
+
+def test_texts_the_vocabulary_cannot_read_get_one_warning(tiny_model_dir, tmp_path):
+    from tests.conftest import run_cli
+
+    model = save_untrained_classifier(tiny_model_dir, tmp_path / "classifier")
+    known = run_cli("predict", model, "i feel happy today", "so sad")
+    assert known.exit_code == 0 and "[UNK]" not in known.stderr
+    unread = run_cli("predict", model, "zorblax quux", "i feel")  # [UNK] [UNK] i feel: 2 of 4 tokens
+    assert unread.exit_code == 0, unread.output
+    assert "warning: 50% of the texts' tokens are [UNK] for this model's vocabulary" in unread.stderr
+    assert unread.stderr.count("[UNK] for this model") == 1
+    predictor = Predictor.from_dir(model)
+    predictor.predict(["i feel zorblax"])
+    assert (predictor.tokens_read, predictor.unknown_tokens) == (3, 1)  # [CLS] and [SEP] are not counted
+    assert predictor.unknown_token_warning().startswith("33% of the texts' tokens are [UNK]")

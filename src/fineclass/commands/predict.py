@@ -79,6 +79,9 @@ def predict(
     if predictor.texts_at_limit:
         err_console.print(f"warning: {predictor.texts_at_limit} text(s) reached the model's {predictor.max_length}-token "
                           "limit; anything longer was cut there and not seen by the model", soft_wrap=True)
+    unknown = predictor.unknown_token_warning()
+    if unknown:
+        err_console.print(f"warning: {unknown}", soft_wrap=True)
 
 
 def check_predict_options(engine: str, top_k: int, threshold: float | None, min_confidence: float | None) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from fineclass.data.long_texts import cut_documents, pool_windows
+from fineclass.data.tokenize import unknown_token_warning
 from fineclass.errors import ConfigError
 from fineclass.inference.backends import OnnxBackend, TorchBackend, is_onnx_dir
 from fineclass.inference.scores import sigmoid, softmax
@@ -78,8 +79,11 @@ class Predictor:
         self.thresholds = np.full(self.label_space.num_labels, 0.5) if thresholds is None else np.asarray(thresholds)
         self._single_text_tokenizer = single_text_tokenizer(tokenizer, self.max_length)
         self.texts_at_limit = 0
-        self.min_confidence = check_min_confidence(min_confidence)
         """Texts encoded so far that reached `max_length` tokens and were truncated there (--long-texts truncate)."""
+        self.tokens_read = 0
+        self.unknown_tokens = 0
+        """Tokens encoded so far (special tokens left out), and how many of them were the unknown token."""
+        self.min_confidence = check_min_confidence(min_confidence)
         self.window_counts = np.zeros(0, dtype=np.int64)
         """Windows read for each text of the last `predict_logits` call (`logits_and_windows` returns them instead,
         for callers that share the Predictor between threads)."""
@@ -153,7 +157,21 @@ class Predictor:
             encoded = {k: batch[k] for k in self.tokenizer.model_input_names if k in batch}
         if self.long_texts.mode == "truncate":  # other modes cut long texts themselves
             self.texts_at_limit += sum(len(ids) >= self.max_length for ids in encoded["input_ids"])
+        self.count_unknown_tokens(encoded["input_ids"], text_pairs is not None)
         return encoded
+
+    def count_unknown_tokens(self, input_ids: list[list[int]], pairs: bool) -> None:
+        unknown = getattr(self.tokenizer, "unk_token_id", None)
+        if unknown is None:
+            return
+        specials = self.tokenizer.num_special_tokens_to_add(pair=pairs)
+        self.tokens_read += sum(max(len(ids) - specials, 0) for ids in input_ids)
+        self.unknown_tokens += sum(ids.count(unknown) for ids in input_ids)
+
+    def unknown_token_warning(self) -> str | None:
+        """A warning when the texts encoded so far were a large share [UNK] for this model's vocabulary."""
+        share = self.unknown_tokens / self.tokens_read if self.tokens_read else None
+        return unknown_token_warning(self.tokenizer, [], share)
 
     def logits_from_encoded(self, encoded: dict[str, list[list[int]]]) -> np.ndarray:
         """Logits for texts `encode` returned: sorted by length, padded per batch, put back in order."""

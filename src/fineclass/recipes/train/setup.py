@@ -18,7 +18,7 @@ from fineclass.data.load import RawData, load_raw_data
 from fineclass.data.long_texts import describe
 from fineclass.data.prepare import TaskData, prepare_task
 from fineclass.data.split import sample_stratified, split_task
-from fineclass.data.tokenize import encode_frame
+from fineclass.data.tokenize import encode_frame, unknown_token_warning
 from fineclass.modeling import check_reinit_layers, load_model_config, load_tokenizer, model_max_length, resolve_model_path
 from fineclass.outputs import OutputKind, check_output_dir
 from fineclass.recipes.train.hooks import TrainHooks
@@ -144,3 +144,6 @@ def encode_splits(setup: TrainSetup, hooks: TrainHooks, announce) -> None:
     warning = small_validation_warning(list(frames["validation"]["labels"]), space.names, space.multi_label)
     if warning:
         logger.warning(warning)
+    unknown = unknown_token_warning(setup.tokenizer, list(frames["train"]["text"]))
+    if unknown:
+        logger.warning(unknown)
