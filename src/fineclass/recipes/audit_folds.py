@@ -34,7 +34,7 @@ EMBEDDING_C = 10.0
 """Inverse regularisation of the logistic regression on unit-length frozen-encoder embeddings."""
 WORDS_C = 3.0
 """Inverse regularisation of the logistic regression on TF-IDF words: with flipped emotion labels, 3 ranked them
-better than 10 (precision@k 0.788 against 0.741; benchmarks/audit_results.md)."""
+better than 10 (precision@k 0.788 against 0.741; benchmarks/RESULTS.md, Label audit)."""
 MIX_GRID = np.round(np.linspace(0.0, 1.0, 11), 1)
 """Weights of the embedding model's probabilities tried against the words model's; the one whose mixed probabilities
 give the given labels the lowest log-loss is kept."""
