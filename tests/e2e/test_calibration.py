@@ -47,8 +47,10 @@ def test_calibrate_twice_gives_the_same_model_and_figures(multiclass_run, tmp_pa
     np.testing.assert_allclose(Predictor.from_dir(run).predict_logits(texts), calibrated, rtol=1e-4, atol=1e-5)
     again = json.loads((run / "metrics.json").read_text())["calibration"]
     assert again["temperature"] == pytest.approx(metrics["temperature"], rel=1e-3)
+    assert "<p>calibration: temperature</p>" in (run / "report.html").read_text()
     assert run_cli("calibrate", run, "--calibration", "none").exit_code == 0
     np.testing.assert_allclose(Predictor.from_dir(run).predict_logits(texts), raw, rtol=1e-4, atol=1e-5)
+    assert "<p>calibration: none</p>" in (run / "report.html").read_text()  # the report follows calibrate
 
 
 def test_temperature_keeps_accuracy_and_pipeline_matches_predict(multiclass_run, tmp_path):
@@ -73,3 +75,17 @@ def test_calibrate_refuses_an_unknown_method(multiclass_run):
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1].endswith(
         "--calibration 'foo' is not a method; use one of none, temperature, platt, auto")
+
+
+def test_the_onnx_export_of_a_calibrated_model_gives_the_calibrated_scores(multiclass_run, tmp_path):
+    run = copy_run(multiclass_run[0], tmp_path)
+    texts = ["i feel so happy today", "furious and mad", "hello how are you"]
+    assert run_cli("calibrate", run, "--calibration", "none").exit_code == 0
+    raw = Predictor.from_dir(run).predict_logits(texts)
+    assert run_cli("calibrate", run, "--calibration", "temperature").exit_code == 0
+    temperature = json.loads((run / "model" / "calibration.json").read_text())["temperature"]
+    exported = run_cli("export", run, "-o", tmp_path / "onnx")
+    assert exported.exit_code == 0, exported.output
+    onnx_logits = Predictor.from_dir(tmp_path / "onnx").predict_logits(texts)
+    np.testing.assert_allclose(onnx_logits, raw / temperature, rtol=1e-3, atol=1e-4)
+    assert temperature != pytest.approx(1.0, abs=1e-3)  # otherwise the check above says nothing

@@ -162,7 +162,9 @@ def calibration_section(label_space: LabelSpace, result: EvalResult, thresholds,
     """What calibration did (ECE, Brier, NLL before and after), the reliability diagram, the risk-coverage curve and
     the coverage at 90/95/99% accuracy, all on the test split's (calibrated) scores."""
     multi = label_space.multi_label
-    fitted = record.get("fitted", "none") if record.get("kept") else f"none ({record.get('fitted')} did not lower ECE)"
+    fitted = record.get("fitted", "none")
+    if fitted != "none" and not record.get("kept"):
+        fitted = f"none ({fitted} did not lower ECE)"
     rows = [[split, name, record[split]["before"][name], record[split]["after"][name]]
             for split in ("validation", "test") if split in record for name in ("ece", "brier", "nll")]
     text = f"<p>calibration: {html.escape(str(fitted))}</p>" + h.table(["split", "metric", "before", "after"], rows)

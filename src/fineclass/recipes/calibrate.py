@@ -2,7 +2,8 @@
 
 `train` calls `calibrate_saved_model` and `calibration_report` in its finish phase; `fineclass calibrate RUN`
 (`calibrate_run`) does both again on a run already trained: it undoes the map folded before, fits anew, re-tunes a
-multi-label model's thresholds on the calibrated scores, and rewrites metrics.json's calibration and test figures.
+multi-label model's thresholds on the calibrated scores, and rewrites metrics.json's calibration and test figures
+and the run's report.html.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from fineclass.config import parse_strategy
 from fineclass.errors import FineclassError
 from fineclass.evaluation.calibration import calibration_metrics, selective_metrics
 from fineclass.evaluation.evaluate import encode_for_model, evaluate_frame, load_eval_frame
+from fineclass.evaluation.report import write_report
 from fineclass.evaluation.thresholds import tune_thresholds, write_thresholds
 from fineclass.inference.predictor import Predictor
-from fineclass.rundir import RunMetrics, Thresholds, resolve_model_dir, run_dir_of
+from fineclass.redact import redact_source
+from fineclass.rundir import REPORT, RunMetrics, Thresholds, resolve_model_dir, run_dir_of
 from fineclass.training.calibration import calibrate_model_dir, check_method, read_folded_map, resolve_method
 
 
@@ -70,6 +73,10 @@ def calibrate_run(run, method: str = "auto", seed: int = 0) -> dict:
     if test is not None and metrics.test is not None:
         result = evaluate_frame(predictor, test, "test")
         metrics.test = {**metrics.test, **result.metrics}
+        if (run_dir / REPORT).is_file():  # the report's calibration figures and scores are the new ones
+            source = redact_source(str(metrics.data.get("source", "?")))
+            write_report(run_dir, predictor.label_space, result, list(test["text"]), metrics.to_dict(),
+                         predictor.thresholds, f"fineclass report: {source} (test split)")
     metrics.write(run_dir)
     return report
 
