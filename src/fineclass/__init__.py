@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 from fineclass.errors import ConfigError, DataError, FineclassError, ModelError  # noqa: E402 (light: no torch)
 
-_API = ("train", "distill", "evaluate", "tune_thresholds", "calibrate", "export", "compare", "learning_curve", "explore",
+_API = ("train", "distill", "evaluate", "tune_thresholds", "calibrate", "export", "compare", "learning_curve", "tune", "explore",
         "predict", "serve", "push", "audit")
 _TYPES = {
     "Predictor": "fineclass.inference.predictor",
@@ -27,6 +27,7 @@ _TYPES = {
     "Exploration": "fineclass.data.explore",
     "AuditResult": "fineclass.evaluation.audit_report",
     "CurveResult": "fineclass.recipes.learning_curve",
+    "TuneResult": "fineclass.tuning.report",
     "PushResult": "fineclass.recipes.push",
 }
 

@@ -8,6 +8,7 @@
     fineclass.export(run, quantize="int8"); fineclass.compare(df, models=[...]); fineclass.explore(df)
     fineclass.audit(df, "runs/audit").issues.head(20)
     curve = fineclass.learning_curve(df, sizes=[48, 96, "all"], seeds=3)
+    search = fineclass.tune(df, "runs/tune", trials=12); search.best_run_dir
     student = fineclass.distill(run, layers=3)
 
 Options are the `TrainConfig` fields, checked exactly as the CLI checks its flags: a bad value raises a
@@ -215,6 +216,31 @@ def learning_curve(data, sizes=(48, 96, 192, 384, 768, "all"), *, seeds: int = 3
         output_dir = default_output_dir(str(data)) + "-curve"
     run_config, raw = train_config(data, output_dir or "runs/data-curve", **options)
     return run_learning_curve(run_config, parsed, seeds, models, keep_models, progress=make_progress(progress), raw=raw)
+
+
+def tune(data, output_dir: str | Path | None = None, *, trials: int | None = 20, timeout: str | float | None = None,
+         space: str | Path | dict | None = None, sampler: str = "tpe", pruner: str = "median", rescore_top: int = 3,
+         with_defaults: bool = True, storage: str | None = None, study_name: str | None = None,
+         keep_trials: bool = False, **options):
+    """Search training settings with Optuna, as `fineclass tune` does; returns a `TuneResult` (the best trial by mean
+    validation metric over seeds, its run directory, the test split beside trial 0's, every trial; shown inline).
+
+    `options`: any TrainConfig field; the ones given are fixed, not searched. `space`: a YAML file or a dict
+    ({"learning_rate": {"low": 1e-5, "high": 5e-4, "log": True}, "batch_size": [16, 32]}). Calling it again with the
+    same arguments continues the search.
+    """
+    from fineclass.tuning import TuneOptions, run_tune
+
+    if output_dir is None and isinstance(data, (str, Path)):
+        from fineclass.rundir import default_output_dir
+
+        output_dir = default_output_dir(str(data)) + "-tune"
+    run_config, raw = train_config(data, output_dir or "runs/data-tune", **options)
+    fixed = set(options) - {"overwrite"}
+    tune_options = TuneOptions(trials=trials, timeout=timeout, space=space, sampler=sampler, pruner=pruner,
+                               rescore_top=rescore_top, with_defaults=with_defaults, storage=storage,
+                               study_name=study_name, keep_trials=keep_trials, fixed=fixed)
+    return run_tune(run_config, tune_options, raw=raw)
 
 
 def explore(data, output_dir: str | Path | None = None, *, model: str | None = None, overwrite: bool = False, **options):

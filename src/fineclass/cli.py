@@ -11,6 +11,7 @@ from fineclass.commands import explore  # noqa: F401
 from fineclass.commands import audit  # noqa: F401
 from fineclass.commands import compare  # noqa: F401
 from fineclass.commands import learning_curve  # noqa: F401
+from fineclass.commands import tune  # noqa: F401
 from fineclass.commands import distill  # noqa: F401
 from fineclass.commands import serve  # noqa: F401
 from fineclass.commands import push  # noqa: F401

@@ -209,3 +209,26 @@ def _save(fig, path: Path) -> Path:
         fig.savefig(tmp, dpi=110)
     _pyplot().close(fig)
     return path
+
+
+STUDY_PLOTS = ("optimization_history", "param_importances", "parallel_coordinate", "slice")
+"""The figures of a `tune` study, by the name of their `optuna.visualization.matplotlib.plot_*` function."""
+
+
+@_plain_text
+def plot_study(study, kind: str, path: Path) -> Path:
+    """One of STUDY_PLOTS, drawn by Optuna's matplotlib backend (plotly's static export needs a browser download)."""
+    _pyplot()
+    import warnings
+
+    import optuna.visualization.matplotlib as optuna_plots
+    from optuna.exceptions import ExperimentalWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        warnings.simplefilter("ignore", UserWarning)  # equal importances of a few trials; tight_layout of a colorbar
+        axes = getattr(optuna_plots, f"plot_{kind}")(study)
+        first = np.ravel(axes)[0] if isinstance(axes, np.ndarray) else axes
+        fig = first.get_figure()
+        fig.set_size_inches(max(7.0, fig.get_figwidth()), max(4.0, fig.get_figheight()))
+        return _save(fig, path)

@@ -23,6 +23,7 @@ LAYERS = [
     {"serving"},
     {"training"},
     {"recipes"},
+    {"tuning"},
     {"api", "progress"},
     {"commands", "cli", "__main__"},
 ]

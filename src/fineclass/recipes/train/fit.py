@@ -82,7 +82,7 @@ def build_trainer(setup: TrainSetup, model, precision: str, progress: TrainerCal
     # of the Predictor's speed.
     validation, windows = texts_by_length(*setup.encoded["validation"])
     collator = (MultiLabelCollator if space.multi_label else DataCollatorWithPadding)(tokenizer=setup.tokenizer)
-    callbacks = [progress] if progress is not None else []
+    callbacks = ([progress] if progress is not None else []) + hooks.callbacks()
     if config.early_stopping:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping))
     args = build_training_arguments(config, str(setup.out / CHECKPOINTS), space, precision)

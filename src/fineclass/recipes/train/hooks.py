@@ -38,6 +38,10 @@ class TrainHooks:
         """The training rows the Trainer reads."""
         return setup.encoded["train"][0]
 
+    def callbacks(self) -> list:
+        """Trainer callbacks the variant adds (a search trial's: report each evaluation to the study, stop a bad trial)."""
+        return []
+
     def trainer_class(self, args, collator) -> tuple[type, object, dict]:
         """The Trainer class, the data collator and extra keywords for the Trainer (`args` may be changed)."""
         from fineclass.training.trainer import FineclassTrainer
