@@ -20,6 +20,7 @@ from tests.conftest import make_texts, run_cli
 from tests.e2e import bad_input_data_cases, bad_input_run_cases  # noqa: F401 (they register the cases)
 from tests.e2e import bad_input_output_safety_cases, bad_input_reading_safety_cases, bad_input_secrets_safety_cases  # noqa: F401
 from tests.e2e import bad_input_ecosystem_cases  # noqa: F401
+from tests.e2e import bad_input_tune_cases  # noqa: F401
 from tests.e2e.bad_input_registry import CASES, DOC_URL, TRAIN_TEST_FLAGS, Case, Context
 from tests.e2e.classifier import save_untrained_classifier
 

@@ -17,7 +17,8 @@ import yaml
 
 from tests.conftest import make_texts, run_cli
 
-FIXED = ["--batch-size", "16", "--warmup-ratio", "0", "--weight-decay", "0", "--class-weights", "none", "--quiet"]
+FIXED = ["--batch-size", "16", "--warmup-ratio", "0", "--weight-decay", "0", "--class-weights", "none", "--calibration", "none",
+         "--quiet"]
 """Fixed on the command line, so not searched: the tests search one or two settings."""
 
 
@@ -34,7 +35,7 @@ def toy(tmp_path) -> Path:
 
 
 def test_three_trials_rescore_and_best_yaml_reproduces_the_best_trial(toy, tiny_model_dir, tmp_path):
-    space = write_space(tmp_path / "space.yaml", {"head_lr_scale": {"low": 1, "high": 5}, "epochs": {"low": 2, "high": 3}})
+    space = write_space(tmp_path / "space.yaml", {"head_lr_scale": {"low": 1, "high": 5}, "epochs": {"low": 1, "high": 2}})
     out = tmp_path / "search"
     result = run_cli("tune", toy, "-o", out, "--model", tiny_model_dir, "--learning-rate", "3e-3", *FIXED,
                      "--space", space, "--trials", "3", "--rescore-top", "1", "--pruner", "none")
@@ -65,6 +66,7 @@ def test_three_trials_rescore_and_best_yaml_reproduces_the_best_trial(toy, tiny_
     assert reproduced == pytest.approx(best["value"], abs=1e-9)
 
 
+@pytest.mark.slow  # 20-25 s on 2 shared cores: the default tier keeps the three-trial and API tests
 def test_a_bad_trial_is_pruned_by_the_median_of_the_others(toy, tiny_model_dir, tmp_path):
     # Validation loss never ties. Trial 0 (the defaults: 1e-4, 3 epochs) and trial 1 (the known-good point: 2 epochs)
     # barely move from chance; a learning rate of 5 to 10 sends the loss far above it. With two finished trials,
@@ -146,3 +148,18 @@ def test_two_processes_share_one_journal_and_finish_the_trials_between_them(toy,
     assert len(set(run_dirs)) == 4 and all(Path(d, "metrics.json").is_file() for d in run_dirs)
     assert sum(t.user_attrs.get("queued") == "defaults" for t in study.trials) == 1  # trial 0 queued once
     assert {Path(d).parents[1].name for d in run_dirs} == {"worker0", "worker1"}  # both processes ran trials
+
+
+def test_multi_label_objective_is_scored_after_the_thresholds_are_tuned(multilabel_dir, tiny_model_dir, tmp_path):
+    import fineclass
+    from fineclass.evaluation.evaluate import evaluate_frame
+    from fineclass.inference.predictor import Predictor
+
+    result = fineclass.tune(multilabel_dir, tmp_path / "search", trials=1, rescore_top=0, model=str(tiny_model_dir),
+                            space={"thresholds": ["global", "per-label"]}, label_names=str(multilabel_dir / "labels.txt"),
+                            learning_rate=3e-3, epochs=1, batch_size=32, warmup_ratio=0, weight_decay=0,
+                            head_lr_scale=1, pos_weight="none")
+    assert result.metric == "f1_micro" and result.trials[0]["param_thresholds"] == "per-label"
+    validation = pd.read_json(result.best_run_dir / "data" / "validation.jsonl", lines=True, dtype=False)
+    expected = evaluate_frame(Predictor.from_dir(result.best_run_dir), validation, "validation").metrics["f1_micro"]
+    assert result.best["value"] == pytest.approx(expected)

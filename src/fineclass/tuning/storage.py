@@ -42,7 +42,7 @@ def storage_url(spec: str | None, out: Path) -> str:
     scheme = re.match(r"^([a-z0-9]+)(\+[a-z0-9_]+)?://.+", text)
     if scheme is None or scheme.group(1) not in RDB_SCHEMES:
         raise ConfigError(f"--storage {shown(spec)} is not a storage tune can use; give journal:PATH, "
-                          "sqlite:///PATH, postgresql://USER:PASSWORD@HOST/DB or mysql://USER:PASSWORD@HOST/DB")
+                          "sqlite:///PATH, or a database URL: postgresql://... or mysql://...")
     return text
 
 
