@@ -23,7 +23,10 @@ def calibrate_command(
     from fineclass.rundir import resolve_model_dir
 
     report = calibrate_run(run_dir, calibration)
-    kept = "kept" if report["kept"] else "not kept (it did not lower ECE in the 2-fold cross-fit)"
+    if report["fitted"] == "none":
+        kept = "(the model's own scores)"
+    else:
+        kept = "kept" if report["kept"] else "not kept (it did not lower ECE in the 2-fold cross-fit)"
     before, after = report["validation"]["before"], report["validation"]["after"]
     console.print(f"calibration {report['fitted']} {kept}: validation ECE {before['ece']:.4f} -> {after['ece']:.4f}, "
                   f"NLL {before['nll']:.4f} -> {after['nll']:.4f}", soft_wrap=True, highlight=False)
