@@ -134,6 +134,9 @@ def main(argv=None) -> int:
     if not DATASETS[args.dataset]["data"].exists():
         print(f"{DATASETS[args.dataset]['data']} is missing: see ../shared/datasets/README.md", file=sys.stderr)
         return 2
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # a line per trial; the summary below says it
     results = [measure(args.dataset, sampler, args) for sampler in args.samplers]
     for row in results:
         d, b = row["defaults"], row["best"] or {}

@@ -135,7 +135,8 @@ def best_config(config: TrainConfig, pinned: dict, params: dict) -> TrainConfig:
 
 def write_outputs(out: Path, study, config: TrainConfig, pinned: dict, best: dict | None, metric: str,
                   labels: LabelSpace) -> TuneResult:
-    trials = [trial_row(t) for t in study.trials if not t.user_attrs.get("surplus")]
+    # queued points not reached (WAITING) are left for a rerun with more --trials; surplus trials were never run
+    trials = [trial_row(t) for t in study.trials if not t.user_attrs.get("surplus") and t.state.name != "WAITING"]
     paths = {"csv": out / TRIALS_CSV, "json": out / TUNE_JSON, "html": out / TUNE_HTML, "plots": out / PLOTS}
     record_entries(out, *OUTPUTS)
     with atomic_path(paths["csv"]) as tmp:

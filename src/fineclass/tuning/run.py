@@ -242,8 +242,9 @@ def finish_study(study, objective: Objective, split_dir: Path, frames, labels, o
     if "test" in frames:
         scored = {"best": best_number, **({"defaults": 0} if study.trials[0].state.name == "COMPLETE"
                                           and study.trials[0].user_attrs.get("queued") == "defaults" else {})}
-        best["test"] = {role: score_test_split(Path(study.trials[n].user_attrs["run_dir"]), frames["test"], objective.base)
-                        for role, n in scored.items() if (Path(study.trials[n].user_attrs["run_dir"]) / "model").is_dir()}
+        by_number = {n: score_test_split(Path(study.trials[n].user_attrs["run_dir"]), frames["test"], objective.base)
+                     for n in set(scored.values()) if (Path(study.trials[n].user_attrs["run_dir"]) / "model").is_dir()}
+        best["test"] = {role: by_number[n] for role, n in scored.items() if n in by_number}  # once each
     if not options.keep_trials:
         for number, _value, run_dir in ranked:
             if number != best_number:
