@@ -82,18 +82,7 @@ def run_tune(config: TrainConfig, options: TuneOptions, announce=None, raw=None,
     settings = {"config": {k: v for k, v in base.to_record().items() if k not in ("output_dir", "overwrite")},
                 "space": {name: p.describe() for name, p in space.items()}, "metric": metric,
                 "sampler": options.sampler, "pruner": options.pruner, "with_defaults": options.with_defaults}
-    max_epochs = int(space["epochs"].high) if "epochs" in space else int(trial_settings(base, {}).epochs)
-    study = studies.open_study(url, options.study_name or out.absolute().name, "minimize" if metric == "loss" else "maximize",
-                               settings, options.sampler, options.pruner, base.seed, max_epochs,
-                               overwrite=config.overwrite)
-    failed = fail_dead_trials(study)
-    if failed:
-        announce(f"trials {', '.join(map(str, failed))} were left running by a process that is gone: marked failed, not counted")
-    defaults, left_out = defaults_point(space)
-    for note in left_out:
-        announce(f"trial 0 (the defaults): {note}; sampled instead")
-    studies.queue_first_points(study, ([defaults] if options.with_defaults else []) + known_good_points(space, defaults),
-                               url, options.with_defaults)
+    study = open_queued_study(url, out, base, space, settings, metric, options, config.overwrite, announce)
     announce(f"searching {', '.join(f'{n} {p.describe()}' for n, p in space.items())} by validation {metric}; "
              f"{studies.finished_count(study)} of {options.trials or 'unlimited'} trials finished so far")
     objective = Objective(base, space, metric, frames["validation"], out, options, study.direction.name == "MAXIMIZE", raw)
@@ -103,6 +92,24 @@ def run_tune(config: TrainConfig, options: TuneOptions, announce=None, raw=None,
         announce("other processes are still running trials of this study: the last one to finish writes the outputs")
     best = finish_study(study, objective, split_dir, frames, labels, options, announce)
     return report.write_outputs(out, study, config, pinned, best, metric, labels)
+
+
+def open_queued_study(url: str, out: Path, base: TrainConfig, space: dict, settings: dict, metric: str,
+                      options: TuneOptions, overwrite: bool, announce):
+    """Open (or continue) the study, fail the trials of processes that are gone, and queue trial 0 (the defaults)
+    and the known-good points once."""
+    max_epochs = int(space["epochs"].high) if "epochs" in space else int(trial_settings(base, {}).epochs)
+    study = studies.open_study(url, options.study_name or out.absolute().name, "minimize" if metric == "loss" else "maximize",
+                               settings, options.sampler, options.pruner, base.seed, max_epochs, overwrite=overwrite)
+    failed = fail_dead_trials(study)
+    if failed:
+        announce(f"trials {', '.join(map(str, failed))} were left running by a process that is gone: marked failed, not counted")
+    defaults, left_out = defaults_point(space)
+    for note in left_out:
+        announce(f"trial 0 (the defaults): {note}; sampled instead")
+    studies.queue_first_points(study, ([defaults] if options.with_defaults else []) + known_good_points(space, defaults),
+                               url, options.with_defaults)
+    return study
 
 
 class OnceFilter(logging.Filter):
