@@ -138,6 +138,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-ray"))
     parser.add_argument("--plain", action="store_true", help="time plain predict too (torch's threads, and 1 thread)")
+    parser.add_argument("--plain-arms", default="default,1",
+                        help="with --plain: the plain arms to time, comma-separated: default (torch's threads), 1")
     parser.add_argument("--no-clean-run", action="store_true", help="no uninterrupted Ray run (the killed one only)")
     parser.add_argument("--kill-at", type=float, default=0.5, help="fraction of shards done before the kill; 0: none")
     parser.add_argument("--sample", type=int, default=2000, help="rows compared with plain predict")
@@ -158,7 +160,8 @@ def main() -> None:
                          "load_after": os.getloadavg(), **check_once(on_ray, args.rows)}
     plain = None
     if args.plain:
-        for name, threads in (("plain", None), ("plain_1_thread", "1")):
+        arms = {"default": ("plain", None), "1": ("plain_1_thread", "1")}
+        for name, threads in (arms[arm] for arm in args.plain_arms.split(",")):
             plain_out = fresh(args.work / f"{name}-{args.rows}.jsonl")
             seconds, _ = run_cli(["predict", model, "--input", whole, "--output", plain_out, "--batch-size",
                                   args.batch_size], threads)
