@@ -83,6 +83,7 @@ class Predictor:
         self.tokens_read = 0
         self.unknown_tokens = 0
         """Tokens encoded so far (special tokens left out), and how many of them were the unknown token."""
+        self._specials = {pair: tokenizer.num_special_tokens_to_add(pair=pair) for pair in (False, True)}
         self.min_confidence = check_min_confidence(min_confidence)
         self.window_counts = np.zeros(0, dtype=np.int64)
         """Windows read for each text of the last `predict_logits` call (`logits_and_windows` returns them instead,
@@ -164,7 +165,7 @@ class Predictor:
         unknown = getattr(self.tokenizer, "unk_token_id", None)
         if unknown is None:
             return
-        specials = self.tokenizer.num_special_tokens_to_add(pair=pairs)
+        specials = self._specials[pairs]
         self.tokens_read += sum(max(len(ids) - specials, 0) for ids in input_ids)
         self.unknown_tokens += sum(ids.count(unknown) for ids in input_ids)
 
