@@ -20,7 +20,7 @@ from fineclass.errors import ConfigError, DataError, first_line
 from fineclass.labels import LabelSpace
 from fineclass.recipes.compare.candidates import CANDIDATES, CompareContext, run_candidate
 from fineclass.recipes.compare.leaderboard import headline_metric
-from fineclass.recipes.compare.measure import WEIGHT_SUFFIXES
+from fineclass.recipes.compare.measure import remove_weights
 from fineclass.outputs import OutputKind, check_output_dir, prepare_output_dir, record_entries
 from fineclass.recipes.compare.run import sweep_inputs, write_split
 from fineclass.recipes.compare.spec import check_candidates, parse_candidates
@@ -142,13 +142,6 @@ def run_learning_curve(config: TrainConfig, sizes: list[int | None], seeds: int 
     result.paths = write_curve(result, {"source": redact_source(config.data), "rows": {s: len(f) for s, f in frames.items()},
                                         "seeds": seeds, "settings": config.to_record()})
     return result
-
-
-def remove_weights(directory: Path) -> None:
-    """The weight files of every candidate (GBs over a sweep); each run's metrics.json, config and split stay."""
-    for path in directory.rglob("*"):
-        if path.is_file() and path.name.endswith(WEIGHT_SUFFIXES):
-            path.unlink()
 
 
 def summarise(points: list[CurvePoint], metric: str) -> list[dict]:

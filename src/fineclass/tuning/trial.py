@@ -12,7 +12,7 @@ import pandas as pd
 from transformers import TrainerCallback
 
 from fineclass.config import TrainConfig
-from fineclass.recipes.compare.measure import WEIGHT_SUFFIXES
+from fineclass.recipes.compare.measure import remove_weights
 from fineclass.recipes.train import TrainHooks, run_training
 from fineclass.rundir import CHECKPOINTS, MODEL
 
@@ -93,6 +93,4 @@ def score_test_split(run_dir: Path, test: pd.DataFrame, config: TrainConfig) -> 
 def remove_trial_weights(run_dir: Path) -> None:
     """A trial's checkpoints and weight files; its config.yaml, metrics.json and split stay."""
     shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)
-    for path in Path(run_dir).rglob("*"):
-        if path.is_file() and path.name.endswith(WEIGHT_SUFFIXES):
-            path.unlink()
+    remove_weights(run_dir)

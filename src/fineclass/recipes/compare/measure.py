@@ -10,6 +10,15 @@ from pathlib import Path
 import numpy as np
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".onnx", ".onnx.data", ".joblib", ".pt")
+
+
+def remove_weights(directory: Path) -> None:
+    """The weight files under a directory (GBs over a sweep); each run's metrics.json, config and split stay."""
+    for path in Path(directory).rglob("*"):
+        if path.is_file() and path.name.endswith(WEIGHT_SUFFIXES):
+            path.unlink()
+
+
 WARMUP_TEXTS = 8
 """Texts in the untimed warm-up call (first calls allocate buffers and pick kernels)."""
 LATENCY_TEXTS = 100
