@@ -19,6 +19,7 @@ transformers' tqdm bar (a widget in a notebook), "rich" the CLI's bar, None noth
 from __future__ import annotations
 
 import difflib
+import logging
 from pathlib import Path
 
 from fineclass.config import (
@@ -36,6 +37,8 @@ from fineclass.errors import ConfigError
 
 READ_OPTIONS = READ_FIELDS
 """The file-layout keywords: ReadOptions' fields."""
+
+logger = logging.getLogger(__name__)
 
 
 def check_options(options: dict, known, function: str) -> None:
@@ -307,7 +310,11 @@ def predict(model, texts, *, top_k: int = 1, threshold: float | None = None, tex
         check_options(options, known, "predict")
         return predict_dataset(texts, model_path(model), top_k=top_k, threshold=threshold, **options)
     predictor = model.predictor(**options) if hasattr(model, "predictor") else Predictor.from_dir(model_path(model), **options)
-    return predictor.predict(list(texts), top_k=top_k, threshold=threshold, text_pairs=text_pairs)
+    predictions = predictor.predict(list(texts), top_k=top_k, threshold=threshold, text_pairs=text_pairs)
+    unknown = predictor.unknown_token_warning()
+    if unknown:
+        logger.warning(unknown)  # as `fineclass predict` warns
+    return predictions
 
 
 def serve(model, host: str = "127.0.0.1", port: int = 8000, **settings) -> None:

@@ -104,3 +104,16 @@ def test_texts_the_vocabulary_cannot_read_get_one_warning(tiny_model_dir, tmp_pa
     predictor.predict(["i feel zorblax"])
     assert (predictor.tokens_read, predictor.unknown_tokens) == (3, 1)  # [CLS] and [SEP] are not counted
     assert predictor.unknown_token_warning().startswith("33% of the texts' tokens are [UNK]")
+
+
+def test_the_python_api_logs_the_unknown_token_warning(tiny_model_dir, tmp_path, caplog):
+    import logging
+
+    import fineclass
+
+    model = save_untrained_classifier(tiny_model_dir, tmp_path / "classifier")
+    with caplog.at_level(logging.WARNING, logger="fineclass"):
+        fineclass.predict(model, ["i feel happy today"])
+        assert "[UNK]" not in caplog.text
+        fineclass.predict(model, ["zorblax quux", "i feel"])
+    assert "50% of the texts' tokens are [UNK] for this model's vocabulary" in caplog.text
