@@ -3,6 +3,7 @@ defaults) on validation and on test, beside the seed spread, the wall time, and 
 
     python benchmarks/bench_tune.py emotion --json benchmarks/results/tune_emotion.json            # 2,000 rows, 12 trials
     python benchmarks/bench_tune.py emotion --samplers tpe gp --json benchmarks/results/tune_samplers.json
+    python benchmarks/bench_tune.py emotion --samplers gp --rescore-top 0 --skip-defaults-spread   # GP alone, one seed
     python benchmarks/bench_tune.py go_emotions --max-train-samples 10000 --trials 0 --timeout 60m \
         --json benchmarks/results/tune_goemotions.json
     python benchmarks/bench_tune.py emotion --max-train-samples 200 --trials 2 --rescore-top 1   # a smoke run
@@ -38,6 +39,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--timeout", default=None, help="45m, 60m, 2h")
     parser.add_argument("--samplers", nargs="+", default=["tpe"], choices=["tpe", "gp"])
     parser.add_argument("--rescore-top", type=int, default=3)
+    parser.add_argument("--skip-defaults-spread", action="store_true",
+                        help="do not train trial 0 with the 2 extra seeds (known from an earlier run on the same split)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-tune"))
     parser.add_argument("--json", type=Path, default=None)
     return parser.parse_args(argv)
@@ -49,14 +52,13 @@ def defaults_spread(result, config) -> list[float]:
     from fineclass.tuning.trial import run_scored
 
     trial0 = next(t for t in result.trials if t.get("queued") == "defaults")
+    rescored = (result.best or {}).get("spread", {}).get(str(trial0["number"]))
+    if rescored:  # trial 0 was among the rescored best: its objective values (after thresholds, for multi-label)
+        return rescored
     values = [trial0["value"]]
     split_dir = result.output_dir / "data"
     validation = _validation_frame(split_dir)
     for seed in range(config.seed + 1, config.seed + 1 + RESCORE_SEEDS):
-        rescored = Path(result.output_dir) / "rescore" / f"trial-0000-seed{seed}" / "metrics.json"
-        if rescored.is_file():  # trial 0 was among the rescored best
-            values.append(json.loads(rescored.read_text())["train"]["best_metric"][result.metric])
-            continue
         settings = _split_settings(config, split_dir, seed, Path(result.output_dir) / "bench-defaults" / f"seed{seed}")
         values.append(run_scored(settings, result.metric, validation).value)
     return values
@@ -96,7 +98,7 @@ def measure(dataset: str, sampler: str, args: argparse.Namespace) -> dict:
     config, _ = train_config(str(spec["data"]), out, **options)
     best, trials = result.best, result.trials
     trial0 = next((t for t in trials if t.get("queued") == "defaults"), None)
-    spread0 = defaults_spread(result, config) if trial0 else []
+    spread0 = defaults_spread(result, config) if trial0 and not args.skip_defaults_spread else []
     non_default = [t for t in trials if t["state"] == "complete" and t.get("queued") != "defaults"]
     best_other = max(non_default, key=lambda t: t["value"] * (1 if result.metric != "loss" else -1)) if non_default else None
     test = best.get("test", {}) if best else {}
