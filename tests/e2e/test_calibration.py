@@ -90,3 +90,21 @@ def test_the_onnx_export_of_a_calibrated_model_gives_the_calibrated_scores(multi
     onnx_logits = Predictor.from_dir(tmp_path / "onnx").predict_logits(texts)
     np.testing.assert_allclose(onnx_logits, raw / temperature, rtol=1e-3, atol=1e-4)
     assert temperature != pytest.approx(1.0, abs=1e-3)  # otherwise the check above says nothing
+
+
+def test_calibrate_rewrites_the_multilabel_scores_at_half(multilabel_run, tmp_path):
+    """Platt scaling moves the scores against 0.5, so `at_0.5` follows the model that `calibrate` leaves."""
+    from fineclass.evaluation.evaluate import evaluate_frame, load_eval_frame
+    from fineclass.evaluation.metrics import multilabel_metrics
+
+    run = copy_run(multilabel_run[0], tmp_path)
+    for method in ("platt", "none"):
+        metrics = json.loads((run / "metrics.json").read_text())
+        metrics["test"]["at_0.5"] = {"f1_micro": -1.0}  # a stale figure, which calibrate must replace
+        (run / "metrics.json").write_text(json.dumps(metrics))
+        assert run_cli("calibrate", run, "--calibration", method).exit_code == 0
+        predictor = Predictor.from_dir(run / "model")
+        result = evaluate_frame(predictor, load_eval_frame(run / "model", None, "test"), "test")
+        recorded = json.loads((run / "metrics.json").read_text())["test"]["at_0.5"]
+        expected = multilabel_metrics(result.y_true, result.probs, 0.5, predictor.label_space.names, per_class=False)
+        assert recorded == pytest.approx(expected, abs=1e-9)

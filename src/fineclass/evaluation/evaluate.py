@@ -32,6 +32,10 @@ class EvalResult:
     probs: np.ndarray
     y_true: np.ndarray
 
+    def at_half(self, names: list[str]) -> dict:
+        """Multi-label: the scores with every threshold at 0.5, shown beside the tuned thresholds."""
+        return multilabel_metrics(self.y_true, self.probs, 0.5, names, per_class=False)
+
 
 def evaluate_frame(predictor: Predictor, frame: pd.DataFrame, split: str = "test", threshold: float | None = None) -> EvalResult:
     """Predict every text of `frame` and score it against its labels."""

@@ -14,7 +14,6 @@ from fineclass import plots
 from fineclass.evaluation.calibration import BINS, answers_correct, reliability_bins, risk_coverage
 from fineclass.evaluation.evaluate import EvalResult
 from fineclass.inference.predictor import confidence
-from fineclass.evaluation.metrics import multilabel_metrics
 from fineclass.labels import LabelSpace
 from fineclass.outputs import write_text_atomic
 
@@ -30,7 +29,7 @@ def write_report(out_dir: Path, label_space: LabelSpace, result: EvalResult, tex
     sections = [("Metrics", metrics_table(m, run_metrics.get("baseline"))),
                 ("Per class", per_class_table(m["per_class"], run_metrics.get("data", {}).get("rare_classes", {})))]
     if label_space.multi_label:
-        at_half = multilabel_metrics(result.y_true, result.probs, 0.5, label_space.names, per_class=False)
+        at_half = result.at_half(label_space.names)
         sections.append(("Tuned thresholds against 0.5", threshold_table(m, at_half)))
         predicted = result.probs >= thresholds
         sections.append(("Per label decisions", per_label_counts(label_space, result.y_true.astype(bool), predicted)))

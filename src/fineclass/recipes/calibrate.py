@@ -73,6 +73,8 @@ def calibrate_run(run, method: str = "auto", seed: int = 0) -> dict:
     if test is not None and metrics.test is not None:
         result = evaluate_frame(predictor, test, "test")
         metrics.test = {**metrics.test, **result.metrics}
+        if predictor.label_space.multi_label:  # the calibrated scores meet 0.5 elsewhere
+            metrics.test["at_0.5"] = result.at_half(predictor.label_space.names)
         if (run_dir / REPORT).is_file():  # the report's calibration figures and scores are the new ones
             source = redact_source(str(metrics.data.get("source", "?")))
             write_report(run_dir, predictor.label_space, result, list(test["text"]), metrics.to_dict(),

@@ -16,7 +16,6 @@ from transformers import set_seed
 from fineclass.config import TrainConfig, parse_strategy
 from fineclass.data.split import label_shares, rare_classes
 from fineclass.evaluation.evaluate import evaluate_frame
-from fineclass.evaluation.metrics import multilabel_metrics
 from fineclass.evaluation.report import write_report
 from fineclass.evaluation.thresholds import tune_thresholds, write_thresholds
 from fineclass.inference.predictor import Predictor
@@ -141,7 +140,7 @@ def collect_metrics(setup: TrainSetup, fitted: Fitted, predictor: Predictor, con
     if space.multi_label:
         # The saved thresholds are what the model uses; 0.5 is shown beside them for comparison.
         metrics["test"]["thresholds"] = config.thresholds
-        metrics["test"]["at_0.5"] = multilabel_metrics(result.y_true, result.probs, 0.5, space.names, per_class=False)
+        metrics["test"]["at_0.5"] = result.at_half(space.names)
     return metrics, result
 
 
