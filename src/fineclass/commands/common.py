@@ -28,6 +28,22 @@ console = Console(markup=False, emoji=False)
 err_console = Console(stderr=True, markup=False, emoji=False)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from fineclass import __version__
+
+        print(f"fineclass {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print fineclass's version and exit."),
+) -> None:
+    """Fine-tune BERT-family encoders into text classifiers, evaluate them, and predict."""
+
+
 def user_errors(command):
     """A FineclassError is the user's: print one line and exit 2. Anything else is our bug and keeps its traceback."""
 

@@ -9,3 +9,12 @@ def test_a_wide_table_is_printed_uncut_when_the_output_is_not_a_terminal(capsys)
     print_uncut("leaderboard", ["candidate", "accuracy (mean ± std)"], [[name, "0.5480 ± 0.0165"]])
     out = capsys.readouterr().out
     assert name in out and "0.5480 ± 0.0165" in out
+
+
+def test_version_prints_the_package_version_and_exits_0():
+    from fineclass import __version__
+    from tests.conftest import run_cli
+
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"fineclass {__version__}\n"
