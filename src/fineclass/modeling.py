@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -84,11 +85,34 @@ def build_model(name_or_path: str, label_space: LabelSpace, attention_dropout: f
         if attention_dropout is not None:
             for name in pretrained:
                 setattr(config, name, attention_dropout)
-        model = AutoModelForSequenceClassification.from_pretrained(name_or_path, config=config, use_safetensors=None)
-        model.pretrained_attention_dropout = pretrained  # save_model writes these back into config.json
-        return model
+        with transformers_quiet():  # its report lists the new head as missing weights: that is the point
+            model, loading = AutoModelForSequenceClassification.from_pretrained(
+                name_or_path, config=config, use_safetensors=None, output_loading_info=True)
     except Exception as err:  # whatever transformers raises on the checkpoint's files (config values of a wrong type)
         raise ModelError(f"could not load model {name_or_path!r}: {first_line(err)}") from None
+    model.pretrained_attention_dropout = pretrained  # save_model writes these back into config.json
+    new = sorted(key for key in loading.get("missing_keys") or () if not key.startswith(HEAD_PREFIXES))
+    if new:  # only the head is expected to start from random weights
+        logger.warning("%s: %d weights outside the classification head are not in the checkpoint and start random, "
+                       "like %s", name_or_path, len(new), new[0])
+    return model
+
+
+HEAD_PREFIXES = ("classifier.", "pre_classifier.", "score.")
+"""Where the sequence-classification heads of the BERT family (and DistilBERT's pre_classifier) keep their weights."""
+
+
+@contextlib.contextmanager
+def transformers_quiet():
+    """transformers' warnings and load reports are off inside, whatever its verbosity was outside."""
+    import transformers
+
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers.logging.set_verbosity(verbosity)
 
 
 def encoder_layers(model):
@@ -226,17 +250,12 @@ def save_first_layers(model_path: str | Path, layers: int, target: Path, head: b
     Loading the checkpoint into a config with `num_hidden_layers=layers` copies exactly those weights: the
     checkpoint's layers from `layers` on have no place in the smaller model and are dropped.
     """
-    import transformers
     from transformers import AutoModel
 
     config = AutoConfig.from_pretrained(model_path)
     total, config.num_hidden_layers = config.num_hidden_layers, layers
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()  # the dropped layers are reported as unused weights: that is the point
-    try:
+    with transformers_quiet():  # the dropped layers are reported as unused weights: that is the point
         model = (AutoModelForSequenceClassification if head else AutoModel).from_pretrained(model_path, config=config)
-    finally:
-        transformers.logging.set_verbosity(verbosity)
     model.save_pretrained(target)
     load_tokenizer(str(model_path)).save_pretrained(target)
     return model, total

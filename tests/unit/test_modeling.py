@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 
 import pytest
 import torch
@@ -85,3 +86,31 @@ def test_a_tokenizer_without_a_padding_token_is_refused_before_any_batch(tiny_mo
         load_tokenizer(str(base))
     assert str(err.value) == (f"the tokenizer of {str(base)!r} has no padding token; copy the tokenizer files of its base "
                               "model there, or set pad_token in its tokenizer_config.json")
+
+
+def test_a_new_head_loads_quietly_and_other_missing_weights_are_named(tiny_model_dir, tmp_path, caplog, capfd):
+    """The new head is what fine-tuning trains, so transformers' report of it is not shown; any other weight the
+    checkpoint lacks starts random, and that is said in one line."""
+    import logging
+
+    from safetensors.torch import load_file, save_file
+
+    from fineclass.labels import LabelSpace
+    from fineclass.modeling import build_model
+
+    space = LabelSpace(("a", "b"), multi_label=False)
+    with caplog.at_level(logging.WARNING):
+        build_model(str(tiny_model_dir), space)
+    assert "MISSING" not in capfd.readouterr().err + caplog.text
+    assert not [r for r in caplog.records if r.name == "fineclass.modeling"]
+
+    no_pooler = tmp_path / "no-pooler"
+    shutil.copytree(tiny_model_dir, no_pooler)
+    weights = load_file(no_pooler / "model.safetensors")
+    save_file({k: v for k, v in weights.items() if not k.startswith("pooler.")}, no_pooler / "model.safetensors",
+              metadata={"format": "pt"})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        build_model(str(no_pooler), space)
+    assert (f"{no_pooler}: 2 weights outside the classification head are not in the checkpoint and start random, "
+            "like bert.pooler.dense.bias") in caplog.text
