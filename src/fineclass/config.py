@@ -400,7 +400,9 @@ def parse_trainer_args(value) -> dict[str, Any]:
         if not is_json(value):  # metrics.json records them
             raise ConfigError(f"--trainer-arg values must be text, numbers, true/false, lists or mappings, got {shown(value)}")
         return {str(k): v for k, v in value.items()}
-    items = [value] if isinstance(value, str) else list(value)
+    if not isinstance(value, (str, list, tuple)):
+        raise ConfigError(f"--trainer-arg must be KEY=VALUE, a list of them or a mapping, got {shown(value)}")
+    items = [value] if isinstance(value, str) else value
     parsed = {}
     for item in items:
         key, sep, text = str(item).partition("=")

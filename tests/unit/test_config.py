@@ -158,3 +158,10 @@ def test_the_read_options_are_nested_and_keep_their_flat_names(tmp_path):
     with pytest.raises(ConfigError, match=r"^--epochs must be > 0, got -1.0; --delimiter must be one character \(or "
                                           r"tab\), got 'ab'$"):
         TrainConfig(reading={"delimiter": "ab"}, epochs=-1)  # gathered with the other problems
+
+
+@pytest.mark.parametrize("value", [False, 5, 2.5])
+def test_trainer_args_that_are_neither_text_a_list_nor_a_mapping_are_refused(value):
+    with pytest.raises(ConfigError) as err:
+        build_config({}, {"data": "d.csv", "output_dir": "run", "trainer_args": value})
+    assert str(err.value) == f"--trainer-arg must be KEY=VALUE, a list of them or a mapping, got {value!r}"
