@@ -36,8 +36,9 @@ def render_options() -> str:
         "Every option of `fineclass train`, generated from the `TrainConfig` dataclass in `src/fineclass/config.py` "
         "(`python -m tests.test_docs` writes this page; a test checks it is current). The same names are the keys of a "
         "YAML `--config` file (flat, or nested under the group names below) and the keywords of `fineclass.train(...)`. "
-        "Flags override the YAML file, which overrides the defaults. `compare`, `distill` and `learning-curve` take the "
-        "same training options; `evaluate`, `explore` and `predict --input` take the data-reading ones.",
+        "Flags override the YAML file, which overrides the defaults (a YAML `null` is the default). `compare`, `distill` "
+        "and `learning-curve` take the same training options; `evaluate`, `explore` and `predict --input` take the "
+        "data-reading ones.",
         "",
         "```yaml",
         "# run.yaml, used as: fineclass train data.csv --config run.yaml --epochs 2",

@@ -353,7 +353,8 @@ def parse_split(text: str | list | tuple) -> tuple[float, float, float]:
 
 def build_config(file_values: dict[str, Any], flag_values: dict[str, Any]) -> TrainConfig:
     """Defaults, then the YAML file, then flags that were given (None means not given)."""
-    merged = {**file_values, **{k: v for k, v in flag_values.items() if v is not None}}
+    file_values = {k: v for k, v in file_values.items() if v is not None or k not in FIELD_TYPES or optional(k)}
+    merged = {**file_values, **{k: v for k, v in flag_values.items() if v is not None}}  # YAML's null: not given either
     reading = {name: merged.pop(name) for name in READ_FIELDS if name in merged}
     config = TrainConfig(**merged, reading=reading)  # coerces and checks every value
     validate_config(config)
@@ -361,6 +362,11 @@ def build_config(file_values: dict[str, Any], flag_values: dict[str, Any]) -> Tr
 
 
 FIELD_TYPES = {f.name: str(f.type) for f in OPTION_FIELDS}
+
+
+def optional(name: str) -> bool:
+    """Whether the option takes None (its default, or "not set"); the others need a value."""
+    return FIELD_TYPES[name].endswith(" | None")
 LIST_FIELDS = ("text_column", "label_columns", "columns")
 """Comma-separated on the command line; a list of names is accepted too."""
 
@@ -369,6 +375,8 @@ def _coerce(name: str, value: Any) -> Any:
     """A YAML value to its field's type: PyYAML reads `2e-5` as a string, and `epochs: three` must not crash."""
     kind = FIELD_TYPES[name].replace(" | None", "")
     kind = "str" if kind.startswith("Literal") or name in LIST_FIELDS else kind  # columns: "a,b" or a list of names
+    if value is None and not optional(name) and not kind.startswith("tuple"):
+        raise ConfigError(f"--{name.replace('_', '-')} needs a value, got None")
     if value is None or kind.startswith("tuple"):
         return value
     if kind.startswith("dict"):

@@ -1,6 +1,6 @@
 import pytest
 
-from fineclass.config import build_config, load_config_file, parse_split
+from fineclass.config import TrainConfig, build_config, load_config_file, parse_split
 from fineclass.errors import ConfigError
 
 
@@ -165,3 +165,13 @@ def test_trainer_args_that_are_neither_text_a_list_nor_a_mapping_are_refused(val
     with pytest.raises(ConfigError) as err:
         build_config({}, {"data": "d.csv", "output_dir": "run", "trainer_args": value})
     assert str(err.value) == f"--trainer-arg must be KEY=VALUE, a list of them or a mapping, got {value!r}"
+
+
+def test_a_null_in_a_config_file_means_the_default_and_none_by_hand_is_refused(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("batch_size: null\nlearning_rate: 1e-4\nmax_length: null\n")
+    config = build_config(load_config_file(path), {"data": "d.csv", "output_dir": "run"})
+    assert config.batch_size == TrainConfig().batch_size and config.learning_rate == 1e-4 and config.max_length is None
+    with pytest.raises(ConfigError) as err:
+        TrainConfig(batch_size=None)
+    assert str(err.value) == "--batch-size needs a value, got None"
