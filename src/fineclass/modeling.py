@@ -64,6 +64,23 @@ def check_padding(tokenizer, where: str) -> None:
                          f"tokenizer_config.json is {shown(names)}); copy the tokenizer files of its base model there")
 
 
+def check_vocabulary(tokenizer, model_config, where: str) -> None:
+    """Every id the tokenizer gives needs a row in the model's embeddings, or torch stops the batch with an IndexError.
+    A special token past them (one the vocabulary lacks, which the tokenizer then adds) is in every input: refused.
+    Other tokens added to the tokenizer after the model was saved only break the texts that have them: a warning."""
+    rows = getattr(model_config, "vocab_size", None)
+    if not _is_length(rows) or len(tokenizer) <= rows:
+        return
+    past = sorted({token for token, i in zip(tokenizer.all_special_tokens, tokenizer.all_special_ids) if i >= rows})
+    fix = "copy the tokenizer files of its base model there, or resize the model's embeddings to the tokenizer"
+    if past:
+        raise ModelError(f"the tokenizer of {where} gives its special token {shown(past[0])} the id "
+                         f"{tokenizer.convert_tokens_to_ids(past[0])}, past the model's {rows} embeddings (vocab_size in "
+                         f"config.json); {fix}")
+    logger.warning("the tokenizer of %s has %d token ids, the model's embeddings %d: a text with one of the last %d "
+                   "tokens will fail; %s", where, len(tokenizer), rows, len(tokenizer) - rows, fix)
+
+
 ATTENTION_DROPOUT_FIELDS = ("attention_probs_dropout_prob", "attention_dropout")
 """Where configs of the BERT family (BERT, RoBERTa, DeBERTa, ...) and of DistilBERT keep the attention dropout."""
 

@@ -100,6 +100,30 @@ def tokenizer_config_cut(ctx):
     damaged_copy("model", "badtok", "tokenizer_config.json", keep=5)
 
 
+def special_token_past_the_vocabulary(source: str, name: str) -> None:
+    """A copy whose tokenizer_config.json names a [SEP] the vocabulary lacks, so the tokenizer adds it at id 35."""
+    shutil.copytree(source, name)
+    path = Path(name) / "tokenizer_config.json"
+    path.write_text(path.read_text().replace('"[SEP]"', '"5SEP]"'))
+
+
+@case("predict badsep/ hello", "a model directory whose tokenizer gives a special token an id past the embeddings",
+      "the tokenizer of badsep gives its special token '5SEP]' the id 35, past the model's 35 embeddings (vocab_size "
+      "in config.json); copy the tokenizer files of its base model there, or resize the model's embeddings to the "
+      "tokenizer", "copy the base model's tokenizer files there")
+def predict_special_token_past_embeddings(ctx):
+    special_token_past_the_vocabulary("model", "badsep")
+
+
+@case("train d.csv --model badsep/", "a base model (--model) whose tokenizer gives a special token an id past the "
+      "embeddings", "the tokenizer of 'badsep' gives its special token '5SEP]' the id 35, past the model's 35 embeddings "
+      "(vocab_size in config.json); copy the tokenizer files of its base model there, or resize the model's embeddings "
+      "to the tokenizer", "copy the base model's tokenizer files there")
+def train_special_token_past_embeddings(ctx):
+    write_toy()
+    special_token_past_the_vocabulary("tiny", "badsep")
+
+
 @case("train d.csv --model badtok/", "a base model (--model) whose tokenizer.json holds null",
       f"could not load model badtok: its tokenizer.json holds JSON null, not an object; {RESTORE_TOKENIZER}",
       "copy the base model's tokenizer files there")

@@ -114,3 +114,22 @@ def test_a_new_head_loads_quietly_and_other_missing_weights_are_named(tiny_model
         build_model(str(no_pooler), space)
     assert (f"{no_pooler}: 2 weights outside the classification head are not in the checkpoint and start random, "
             "like bert.pooler.dense.bias") in caplog.text
+
+
+def test_an_added_token_past_the_embeddings_is_a_warning(tiny_model_dir, caplog):
+    """Only texts with the added token would fail, so the model still loads; the warning says which ids."""
+    import logging
+
+    from transformers import AutoConfig, AutoTokenizer
+
+    from fineclass.modeling import check_vocabulary
+
+    tokenizer, config = AutoTokenizer.from_pretrained(tiny_model_dir), AutoConfig.from_pretrained(tiny_model_dir)
+    with caplog.at_level(logging.WARNING):
+        check_vocabulary(tokenizer, config, "tiny")
+        assert not caplog.records
+        tokenizer.add_tokens(["brandnewword"])
+        check_vocabulary(tokenizer, config, "tiny")
+    assert caplog.records[0].getMessage() == (
+        "the tokenizer of tiny has 36 token ids, the model's embeddings 35: a text with one of the last 1 tokens will "
+        "fail; copy the tokenizer files of its base model there, or resize the model's embeddings to the tokenizer")

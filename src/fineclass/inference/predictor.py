@@ -15,7 +15,8 @@ from fineclass.inference.backends import OnnxBackend, TorchBackend, is_onnx_dir
 from fineclass.inference.scores import sigmoid, softmax
 from fineclass.labels import LabelSpace
 from fineclass.modelfiles import check_label_count, check_model_files
-from fineclass.modeling import compute_last_layer_for_cls_only, load_classifier, load_tokenizer, model_max_length
+from fineclass.modeling import (check_vocabulary, compute_last_layer_for_cls_only, load_classifier, load_tokenizer,
+                                model_max_length)
 from fineclass.rundir import LongTexts, Thresholds, resolve_model_dir
 
 
@@ -107,6 +108,7 @@ class Predictor:
         else:
             model, tokenizer = load_classifier(model_dir)
             compute_last_layer_for_cls_only(model)  # a model of our own loading: its [CLS] logits, 14% fewer products
+        check_vocabulary(tokenizer, model.config, str(model_dir))
         if "thresholds" not in kwargs:
             kwargs["thresholds"] = Thresholds.read_for_labels(model_dir, LabelSpace.from_model_config(model.config).names)
         return cls(model, tokenizer, **kwargs)

@@ -184,6 +184,7 @@ def check_mutated_model_dir(bases, multi_label: bool, changes: list[tuple]) -> N
 FOUND = (
     {"multi_label": True, "changes": [("config.json", "set", 573, [], 2)]},  # a label name that is a list: TypeError
     {"multi_label": False, "changes": [("tokenizer_config.json", "add", 25, [], 2)]},  # model_input_names []: KeyError
+    {"multi_label": False, "changes": [("tokenizer_config.json", "flip", 35688, None, 50)]},  # token ids past the vocabulary
 )
 test_mutated_model_dirs, test_mutated_model_dirs_thoroughly = tiers(
     check_mutated_model_dir, 50, found=FOUND, multi_label=st.booleans(), changes=mutations)

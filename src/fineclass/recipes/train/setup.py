@@ -19,7 +19,8 @@ from fineclass.data.long_texts import describe
 from fineclass.data.prepare import TaskData, prepare_task
 from fineclass.data.split import sample_stratified, split_task
 from fineclass.data.tokenize import encode_frame, unknown_token_warning
-from fineclass.modeling import check_reinit_layers, load_model_config, load_tokenizer, model_max_length, resolve_model_path
+from fineclass.modeling import (check_reinit_layers, check_vocabulary, load_model_config, load_tokenizer, model_max_length,
+                                resolve_model_path)
 from fineclass.outputs import OutputKind, check_output_dir
 from fineclass.recipes.train.hooks import TrainHooks
 from fineclass.rundir import RUN_OUTPUT, LongTexts
@@ -80,6 +81,7 @@ def set_up(config: TrainConfig, resume: str | None = None, raw: RawData | None =
     tokenizer = load_tokenizer(model_path)
     # How long texts are read is settled (and any problem with it raised) before the output directory is touched.
     model_config = load_model_config(model_path)
+    check_vocabulary(tokenizer, model_config, repr(model_path))
     max_length = model_max_length(tokenizer, model_config, config.max_length)
     check_reinit_layers(model_config, config.reinit_layers)
     long_texts, record = choose_long_texts(config, tokenizer, frames["train"], max_length)
