@@ -362,20 +362,20 @@ def build_config(file_values: dict[str, Any], flag_values: dict[str, Any]) -> Tr
 
 
 FIELD_TYPES = {f.name: str(f.type) for f in OPTION_FIELDS}
+LIST_FIELDS = ("text_column", "label_columns", "columns")
+"""Comma-separated on the command line; a list of names is accepted too."""
 
 
 def optional(name: str) -> bool:
     """Whether the option takes None (its default, or "not set"); the others need a value."""
     return FIELD_TYPES[name].endswith(" | None")
-LIST_FIELDS = ("text_column", "label_columns", "columns")
-"""Comma-separated on the command line; a list of names is accepted too."""
 
 
 def _coerce(name: str, value: Any) -> Any:
     """A YAML value to its field's type: PyYAML reads `2e-5` as a string, and `epochs: three` must not crash."""
     kind = FIELD_TYPES[name].replace(" | None", "")
     kind = "str" if kind.startswith("Literal") or name in LIST_FIELDS else kind  # columns: "a,b" or a list of names
-    if value is None and not optional(name) and not kind.startswith("tuple"):
+    if value is None and not optional(name):
         raise ConfigError(f"--{name.replace('_', '-')} needs a value, got None")
     if value is None or kind.startswith("tuple"):
         return value

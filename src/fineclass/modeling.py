@@ -71,12 +71,11 @@ def check_vocabulary(tokenizer, model_config, where: str) -> None:
     rows = getattr(model_config, "vocab_size", None)
     if not _is_length(rows) or len(tokenizer) <= rows:
         return
-    past = sorted({token for token, i in zip(tokenizer.all_special_tokens, tokenizer.all_special_ids) if i >= rows})
+    past = sorted((i, token) for token, i in zip(tokenizer.all_special_tokens, tokenizer.all_special_ids) if i >= rows)
     fix = "copy the tokenizer files of its base model there, or resize the model's embeddings to the tokenizer"
     if past:
-        raise ModelError(f"the tokenizer of {where} gives its special token {shown(past[0])} the id "
-                         f"{tokenizer.convert_tokens_to_ids(past[0])}, past the model's {rows} embeddings (vocab_size in "
-                         f"config.json); {fix}")
+        raise ModelError(f"the tokenizer of {where} gives its special token {shown(past[0][1])} the id {past[0][0]}, "
+                         f"past the model's {rows} embeddings (vocab_size in config.json); {fix}")
     logger.warning("the tokenizer of %s has %d token ids, the model's embeddings %d: a text with one of the last %d "
                    "tokens will fail; %s", where, len(tokenizer), rows, len(tokenizer) - rows, fix)
 
