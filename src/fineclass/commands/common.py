@@ -41,7 +41,7 @@ def _global_options(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Print fineclass's version and exit."),
 ) -> None:
-    """Fine-tune BERT-family encoders into text classifiers, evaluate them, and predict."""
+    """Options before any command: --version (the help text is the app's)."""
 
 
 def user_errors(command):
